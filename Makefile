@@ -1,0 +1,39 @@
+# modelmaker: `make demo` trains the MNIST example end to end; `make test` runs the test suite.
+# Both create .venv (Python 3.11) on first use and are safe to run again.
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.modelmaker-installed
+MNIST_DATA ?= ../shared/data/mnist-10k
+DEMO_OUT ?= output/mnist-demo
+
+.PHONY: venv demo test bench clean
+
+venv: $(STAMP)
+
+$(VENV)/bin/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { \
+	  echo "error: $(PYTHON) not found. modelmaker needs Python 3.11 (TensorFlow 2.15 supports 3.9-3.11)."; \
+	  echo "       Install Python 3.11, or run: make PYTHON=/path/to/python3.11 $(MAKECMDGOALS)"; exit 2; }
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' || { \
+	  echo "error: $(PYTHON) is Python `$(PYTHON) -c 'import platform; print(platform.python_version())'`; modelmaker needs 3.11."; \
+	  echo "       Run: make PYTHON=/path/to/python3.11 $(MAKECMDGOALS)"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(VENV)/bin/python setup.py
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) examples/mnist/demo.py --data_url "$(MNIST_DATA)" --train_url "$(DEMO_OUT)"
+
+test: $(STAMP)
+	$(PY) -m pytest -q tests
+
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+clean:
+	rm -rf output build dist *.egg-info .pytest_cache

@@ -1,0 +1,104 @@
+"""Provides `fit()`: load -> validate -> train_and_evaluate -> export -> result.
+
+    import modelmaker
+    result = modelmaker.fit("mymodel", {"train_max_steps": 1000},
+                            data_url="data/", train_url="output/")
+    print(result.metrics["accuracy"], result.export_dir)
+"""
+
+import dataclasses
+import os
+import time
+from typing import Any, Mapping, Optional
+
+from modelmaker import logs, params as params_lib, records, user_module as user_module_lib
+from modelmaker.errors import DataError, ParamsError
+
+
+@dataclasses.dataclass(frozen=True)
+class FitResult:
+    """What a run produced; the same fields are written to `<train_url>/result.json`."""
+
+    global_step: int
+    metrics: Mapping[str, Any]
+    export_dir: Optional[str]
+    wall_seconds: float
+    params_file: str
+    train_url: str
+    trained: bool  # False when the run was already finished and nothing was trained
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+def fit(user_module, params=None, *, data_url=None, train_url="output", verbose=False):
+    """Trains, evaluates and exports a user module, resuming from `train_url` if it holds checkpoints.
+
+    Args:
+      user_module: a module object, a dotted module name, or a path to a .py file or package.
+      params: a dict of parameters, a path to a JSON/YAML parameters file, a `RunParams`,
+        or None for the defaults.
+      data_url: the dataset location handed to the input functions as `path` (None: the
+        input functions get None and choose their own data).
+      train_url: the model directory: checkpoints, TensorBoard events, exports, records.
+      verbose: keep TensorFlow's own INFO/WARNING output.
+
+    Returns:
+      A `FitResult`.
+
+    Raises:
+      ModelmakerError: a user mistake (bad module, parameters or paths); nothing is trained.
+    """
+    started = time.time()
+    logs.setup(verbose)
+    run_params = to_run_params(params)
+    user = user_module_lib.load(user_module)
+    data_path = check_data_url(data_url)
+    model_dir = prepare_train_url(train_url)
+    from modelmaker import runner  # imports TensorFlow
+    return runner.run(user=user, params=run_params, data_path=data_path,
+                       model_dir=model_dir, started=started)
+
+
+def to_run_params(params, *, source="fit(params=...)"):
+    """RunParams from what `fit()` accepts: None, a dict, a file path or a RunParams."""
+    if isinstance(params, params_lib.RunParams):
+        return params
+    if params is None:
+        return params_lib.resolve([])
+    if isinstance(params, (str, os.PathLike)):
+        path = os.fspath(params)
+        return params_lib.resolve([params_lib.Layer(path, params_lib.load_file(path))])
+    if isinstance(params, Mapping):
+        return params_lib.resolve([params_lib.Layer(source, dict(params))])
+    raise ParamsError(f"params must be a dict, a path to a parameters file or None, got "
+                      f"{type(params).__name__}. Example: fit('mymodel', {{'train_max_steps': 1000}}).")
+
+
+def check_data_url(data_url):
+    """The data path as a string, after checking that a local path exists (None passes)."""
+    if data_url is None:
+        return None
+    path = os.fspath(data_url)
+    if not os.path.exists(path):
+        raise DataError(f"--data_url {path!r} does not exist. Point it at the folder that holds "
+                        "your dataset, or leave it out if your input functions find their own data.")
+    return os.path.abspath(path)
+
+
+def prepare_train_url(train_url):
+    """Creates the model directory if needed and checks that it is writable; returns its path."""
+    if not train_url:
+        raise DataError("--train_url is empty. Give the folder for checkpoints and exports, "
+                        "e.g. --train_url output/mymodel.")
+    path = os.path.abspath(os.fspath(train_url))
+    try:
+        os.makedirs(path, exist_ok=True)
+        probe = os.path.join(path, f".write-test-{os.getpid()}")
+        with open(probe, "w"):
+            pass
+        os.unlink(probe)
+    except OSError as e:
+        raise DataError(f"--train_url {path!r} is not writable ({e.strerror}). Choose a folder "
+                        "you can write to, or fix its permissions.") from None
+    return path

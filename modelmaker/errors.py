@@ -1,0 +1,28 @@
+"""Provides the error types that separate a user's mistake from a bug in modelmaker.
+
+Every `ModelmakerError` is a user mistake: the command line prints its message on one
+line and exits with code 2, with no traceback. Any other exception is a bug in
+modelmaker (or TensorFlow) and keeps its traceback (exit code 1).
+"""
+
+
+class ModelmakerError(Exception):
+    """A mistake the user can fix; the message says what, the value, where, and the fix."""
+
+    exit_code = 2
+
+
+class ParamsError(ModelmakerError, ValueError):
+    """A run parameter is unknown, malformed, of the wrong type or out of range."""
+
+
+class UserModuleError(ModelmakerError):
+    """The user module is missing, fails to import, or breaks the four-function contract."""
+
+
+class DataError(ModelmakerError):
+    """A data or output location is missing, unreadable or unwritable."""
+
+
+class CheckpointError(ModelmakerError):
+    """The model directory holds checkpoints this model cannot use, or training diverged."""

@@ -1,0 +1,42 @@
+"""Provides modelmaker's logger and the switch that quiets TensorFlow's own noise."""
+
+import logging
+import sys
+import warnings
+
+LOGGER = logging.getLogger("modelmaker")
+
+
+def setup(verbose=False, stream=None):
+    """Sends modelmaker's lines to `stream` (stderr) and quiets TensorFlow unless `verbose`.
+
+    TensorFlow's C++ log level must be set before TensorFlow is imported; the command-line
+    edge does that (`TF_CPP_MIN_LOG_LEVEL`). This function handles the Python side:
+    tf/absl loggers and deprecation warnings.
+    """
+    if not any(getattr(h, "_modelmaker", False) for h in LOGGER.handlers):
+        handler = logging.StreamHandler(stream or sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler._modelmaker = True
+        LOGGER.addHandler(handler)
+    LOGGER.setLevel(logging.INFO)
+    LOGGER.propagate = False
+    quiet_tensorflow(not verbose)
+
+
+def quiet_tensorflow(quiet=True):
+    """Silences (or restores) TensorFlow's INFO/WARNING lines and deprecation notices."""
+    import tensorflow as tf
+    from tensorflow.python.util import deprecation
+    level = logging.ERROR if quiet else logging.INFO
+    tf.get_logger().setLevel(level)
+    logging.getLogger("absl").setLevel(level)
+    deprecation._PRINT_DEPRECATION_WARNINGS = not quiet  # the only switch TF offers
+    if quiet:
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"(tensorflow|keras).*")
+
+
+def info(line):
+    """Logs one line for the person at the terminal."""
+    LOGGER.info(line)

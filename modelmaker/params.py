@@ -1,0 +1,316 @@
+"""Provides the run-parameter defaults table, the merge of parameter sources, and `RunParams`.
+
+Merge order: `DEFAULTS` < parameters file (JSON or YAML) < command line (`--set key=value`,
+`--key=value`) or the dict given to `fit()`. Every key that is not in `DEFAULTS` is a custom
+parameter: it is passed through untouched, with all merged keys, as `params` to `model_fn`
+and both input functions. A custom key that is a near miss of a reserved key is refused.
+"""
+
+import copy
+import dataclasses
+import json
+import math
+import os
+import types
+from typing import Any, Callable, Mapping, Optional
+
+import yaml
+
+from modelmaker.errors import ParamsError
+
+
+@dataclasses.dataclass(frozen=True)
+class Key:
+    """One reserved parameter: its default, accepted type, range and meaning."""
+
+    default: Any
+    kind: type                      # int, float, str, bool or dict
+    doc: str
+    nullable: bool = False
+    minimum: Optional[float] = None  # inclusive lower bound for numbers
+    choices: Optional[tuple] = None  # allowed values for strings
+
+
+# The one table of defaults. The first eight keys and their defaults come from the
+# ModelMaker documentation (shared/docs/REFERENCE.md); the rest are modelmaker's own.
+DEFAULTS = {
+    "save_checkpoints_steps": Key(
+        None, int, nullable=True, minimum=1,
+        doc="Checkpoint every N global steps. Cannot be set together with "
+            "save_checkpoints_secs; setting it turns the seconds cadence off."),
+    "save_checkpoints_secs": Key(
+        600, int, nullable=True, minimum=1,
+        doc="Checkpoint every N seconds (600 when neither cadence is set). Setting both "
+            "cadences to null is refused: train_and_evaluate evaluates checkpoints."),
+    "keep_checkpoint_max": Key(
+        5, int, nullable=True, minimum=0,
+        doc="Keep the newest N checkpoints; 0 or null keeps all."),
+    "log_step_count_steps": Key(
+        100, int, nullable=True, minimum=1,
+        doc="Print step, steps/s, loss and ETA every N steps; null turns progress lines off."),
+    "train_max_steps": Key(
+        10000, int, nullable=True, minimum=1,
+        doc="Total training steps over all replicas (per-card steps x cards x machines); "
+            "null trains until the training input is exhausted."),
+    "eval_steps": Key(
+        100, int, nullable=True, minimum=1,
+        doc="Batches per evaluation; null evaluates the whole evaluation input."),
+    "eval_start_delay_secs": Key(
+        120, int, minimum=0,
+        doc="Seconds a separate evaluator task waits before its first evaluation "
+            "(ignored when training and evaluation share one process)."),
+    "eval_throttle_secs": Key(
+        600, int, minimum=0,
+        doc="Minimum seconds between evaluations; an evaluation also needs a new checkpoint."),
+    "save_summary_steps": Key(
+        100, int, nullable=True, minimum=1,
+        doc="Write TensorBoard summaries every N steps; null turns them off."),
+    "random_seed": Key(
+        None, int, nullable=True, minimum=0,
+        doc="Seed for TensorFlow, Keras and tf.data; null leaves runs unseeded."),
+    "export_name": Key(
+        "model", str,
+        doc="Exports go to <train_url>/export/<export_name>/<version>/ (a TF Serving base path)."),
+}
+
+_CADENCE_KEYS = ("save_checkpoints_steps", "save_checkpoints_secs")
+
+
+@dataclasses.dataclass(frozen=True)
+class Layer:
+    """One source of parameter values, named for error messages (e.g. `parameters.json`)."""
+
+    source: str
+    values: Mapping[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class RunParams:
+    """The validated, frozen result of merging the defaults with the user's layers.
+
+    `params[key]` reads a reserved or custom key; `as_dict()` returns a fresh copy of every
+    merged key, as passed to the user's functions; `sources[key]` names where a value came from.
+    """
+
+    values: Mapping[str, Any]
+    sources: Mapping[str, str]
+
+    def __getitem__(self, key):
+        return self.values[key]
+
+    def __contains__(self, key):
+        return key in self.values
+
+    @property
+    def custom(self):
+        """The keys that are not in `DEFAULTS`, i.e. the user's own parameters."""
+        return {k: v for k, v in self.values.items() if k not in DEFAULTS}
+
+    def as_dict(self):
+        """A deep copy of every merged key, safe to hand to user code."""
+        return copy.deepcopy(dict(self.values))
+
+    def replace(self, source, **changes):
+        """A new, re-validated RunParams with `changes` applied on top, attributed to `source`."""
+        layers = [Layer("previous values", dict(self.values)), Layer(source, changes)]
+        return resolve(layers)
+
+
+def resolve(layers):
+    """Merges `DEFAULTS` with `layers` (lowest priority first), validates, and freezes.
+
+    Args:
+      layers: a sequence of `Layer`, e.g. [parameters file, command line].
+
+    Returns:
+      A `RunParams`.
+
+    Raises:
+      ParamsError: an unknown near-miss key, a wrong type, a value out of range, or
+        a conflicting combination; the message names the key, value, source and fix.
+    """
+    values = {key: spec.default for key, spec in DEFAULTS.items()}
+    sources = {key: "defaults" for key in DEFAULTS}
+    for layer in layers:
+        if not isinstance(layer.values, Mapping):
+            raise ParamsError(
+                f"parameters from {layer.source} must be a mapping of key to value, got "
+                f"{type(layer.values).__name__}: {layer.values!r}. Write a JSON object such as "
+                '{"train_max_steps": 1000}.')
+        for key, value in layer.values.items():
+            if not isinstance(key, str) or not key:
+                raise ParamsError(f"parameter name {key!r} in {layer.source} must be a non-empty string.")
+            _refuse_near_miss(key, layer.source)
+            values[key] = _coerce(key, value, layer.source) if key in DEFAULTS else value
+            sources[key] = layer.source
+    _apply_cadence_rule(values, sources)
+    return RunParams(values=types.MappingProxyType(values),
+                     sources=types.MappingProxyType(sources))
+
+
+def _coerce(key, value, source):
+    """Checks one reserved value against its `Key`; returns it in its canonical type."""
+    spec = DEFAULTS[key]
+    where = f"`{key}` ({value!r}) in {source}"
+    if value is None:
+        if spec.nullable:
+            return None
+        raise ParamsError(f"{where} must not be null. Give a {spec.kind.__name__}, "
+                          f"e.g. {spec.default!r} (the default).")
+    if spec.kind is int:
+        if isinstance(value, float) and math.isfinite(value) and value == int(value):
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ParamsError(f"{where} must be a whole number{' or null' if spec.nullable else ''}, "
+                              f"got {type(value).__name__}. Example: \"{key}\": {spec.default or 1000}.")
+    elif spec.kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ParamsError(f"{where} must be a finite number, got {type(value).__name__}.")
+        value = float(value)
+    elif not isinstance(value, spec.kind) or (spec.kind is int and isinstance(value, bool)):
+        raise ParamsError(f"{where} must be a {spec.kind.__name__}, got {type(value).__name__}.")
+    if spec.minimum is not None and value < spec.minimum:
+        bound = "positive" if spec.minimum == 1 else f">= {spec.minimum}"
+        null = " (or null to turn it off)" if spec.nullable else ""
+        raise ParamsError(f"{where} must be {bound}{null}.")
+    if spec.choices is not None and value not in spec.choices:
+        raise ParamsError(f"{where} must be one of: {', '.join(map(str, spec.choices))}.")
+    if spec.kind is str and not value:
+        raise ParamsError(f"{where} must not be empty.")
+    return value
+
+
+def _apply_cadence_rule(values, sources):
+    """Applies the seed's rule: the two checkpoint cadences are exclusive; one must be on."""
+    steps, secs = (values[k] for k in _CADENCE_KEYS)
+    steps_set, secs_set = (sources[k] != "defaults" for k in _CADENCE_KEYS)
+    if steps is not None and secs is not None:
+        if steps_set and not secs_set:
+            values["save_checkpoints_secs"] = None  # choosing steps turns the default seconds off
+            return
+        raise ParamsError(
+            f"`save_checkpoints_steps` ({steps}, from {sources['save_checkpoints_steps']}) and "
+            f"`save_checkpoints_secs` ({secs}, from {sources['save_checkpoints_secs']}) are both set; "
+            "they are exclusive. Set one of them to null.")
+    if steps is None and secs is None:
+        raise ParamsError(
+            "`save_checkpoints_steps` and `save_checkpoints_secs` are both null, which turns "
+            "checkpoints off; train_and_evaluate evaluates and exports checkpoints, so one is "
+            "needed. Set e.g. \"save_checkpoints_steps\": 1000.")
+
+
+def edit_distance(a, b):
+    """Damerau-Levenshtein distance (adjacent swaps count once) between two strings."""
+    prev2, prev = None, list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if prev2 is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def near_miss(name, candidates):
+    """The candidate `name` is probably a typo of, or None. Short names allow one edit, long two."""
+    folded = name.lower().replace("-", "_")
+    best = None
+    for cand in candidates:
+        if cand == name:
+            return None
+        dist = edit_distance(folded, cand)
+        limit = 1 if len(cand) < 8 else 2
+        if dist <= limit and (best is None or dist < best[0]):
+            best = (dist, cand)
+    return best[1] if best else None
+
+
+def _refuse_near_miss(key, source):
+    if key in DEFAULTS:
+        return
+    close = near_miss(key, DEFAULTS)
+    if close:
+        raise ParamsError(
+            f"unknown parameter `{key}` in {source}: did you mean `{close}`? Rename it; a "
+            "custom parameter this close to a reserved name is refused to catch typos.")
+
+
+def load_file(path):
+    """Reads a parameters file (JSON, or YAML for .yaml/.yml) into a dict.
+
+    Raises:
+      ParamsError: the file is missing, unreadable, malformed (with line and column) or
+        not a mapping.
+    """
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        raise ParamsError(f"cannot read the parameters file {path!r}: {e.strerror}. "
+                          "Check the path given to --params.") from None
+    if path.lower().endswith((".yaml", ".yml")):
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            raise ParamsError(f"{path} is not valid YAML{at}: {getattr(e, 'problem', e)}. "
+                              "Fix the file and run again.") from None
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ParamsError(f"{path} is not valid JSON at line {e.lineno}, column {e.colno}: "
+                              f"{e.msg}. Fix the file and run again.") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ParamsError(f"{path} must hold a JSON object of key to value, got "
+                          f"{type(data).__name__}. Example: {{\"train_max_steps\": 1000}}.")
+    return data
+
+
+def parse_value(text):
+    """Parses a command-line value as a YAML scalar or list (`1000`, `null`, `[1, 2]`, `0.1`)."""
+    if text in ("None", "none"):
+        return None
+    try:
+        return yaml.safe_load(text) if text.strip() else text
+    except yaml.YAMLError:
+        return text
+
+
+def parse_assignment(text):
+    """Splits `key=value` from `--set`; raises ParamsError naming the fix when `=` is missing."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise ParamsError(f"--set {text!r} must look like key=value, e.g. --set train_max_steps=1000.")
+    return key.strip(), parse_value(value)
+
+
+def changes(old, new):
+    """Lines describing how parameter dict `new` differs from `old` (for reruns)."""
+    lines = []
+    for key in sorted(set(old) | set(new)):
+        if old.get(key, "<unset>") != new.get(key, "<unset>"):
+            lines.append(f"{key}: {old.get(key, '<unset>')!r} -> {new.get(key, '<unset>')!r}")
+    return lines
+
+
+def write_example(path):
+    """Writes every reserved key at its default as JSON (parameters.json.example)."""
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(example(), f, indent=2)
+        f.write("\n")
+
+
+def example():
+    """Every reserved key at its default, in table order."""
+    return {key: spec.default for key, spec in DEFAULTS.items()}
+
+
+def default_params_file(cwd):
+    """`<cwd>/parameters.json` when it exists, else None (used when no --params is given)."""
+    path = os.path.join(cwd, "parameters.json")
+    return path if os.path.isfile(path) else None

@@ -1,0 +1,81 @@
+"""Provides the training progress line and the evaluation table a person reads.
+
+Lines share one grep-able format: `train | step 1200/3000 | 850.1 steps/s | loss 0.2345 | ETA 2s`.
+"""
+
+import math
+import time
+
+import tensorflow as tf
+
+
+class ProgressHook(tf.estimator.SessionRunHook):
+    """Prints step, steps/s, loss and ETA every N steps, fetching tensors only on those steps."""
+
+    def __init__(self, *, loss, every_n_steps, max_steps, log):
+        self._loss = loss
+        self._every = every_n_steps
+        self._max_steps = max_steps
+        self._log = log
+
+    def begin(self):
+        self._global_step = tf.compat.v1.train.get_global_step()
+
+    def after_create_session(self, session, coord):
+        # Read once; afterwards a local counter avoids fetching the step on every run.
+        self._step = int(session.run(self._global_step))
+        self._last = (self._step, time.perf_counter())
+
+    def before_run(self, run_context):
+        if (self._step + 1) % self._every == 0:
+            return tf.estimator.SessionRunArgs({"loss": self._loss, "step": self._global_step})
+        return None
+
+    def after_run(self, run_context, run_values):
+        self._step += 1
+        if not run_values.results:
+            return
+        # Resynchronise with the real global step (other workers may advance it).
+        self._step = max(self._step, int(run_values.results["step"]) + 1)
+        now = time.perf_counter()
+        steps, secs = self._step - self._last[0], now - self._last[1]
+        self._last = (self._step, now)
+        rate = steps / secs if secs > 0 else float("inf")
+        self._log(progress_line(step=self._step, max_steps=self._max_steps, rate=rate,
+                                loss=float(run_values.results["loss"])))
+
+
+def progress_line(*, step, max_steps, rate, loss):
+    """One progress line; ETA only when the end is known."""
+    total = f"/{max_steps}" if max_steps else ""
+    parts = [f"train | step {step}{total}", f"{rate:.1f} steps/s", f"loss {loss:.4g}"]
+    if max_steps and rate > 0 and math.isfinite(rate):
+        parts.append(f"ETA {format_seconds(max(0, max_steps - step) / rate)}")
+    return " | ".join(parts)
+
+
+def format_seconds(secs):
+    """12s, 3m04s, 2h05m."""
+    secs = int(round(secs))
+    if secs < 60:
+        return f"{secs}s"
+    if secs < 3600:
+        return f"{secs // 60}m{secs % 60:02d}s"
+    return f"{secs // 3600}h{secs % 3600 // 60:02d}m"
+
+
+def metrics_table(metrics, *, title):
+    """A short two-column table of evaluation metrics (global_step shown in the title)."""
+    rows = [(k, v) for k, v in sorted(metrics.items()) if k != "global_step"]
+    if not rows:
+        return title
+    width = max(len(k) for k, _ in rows)
+    body = "\n".join(f"  {k:<{width}}  {_format_value(v)}" for k, v in rows)
+    return f"{title}\n{body}"
+
+
+def _format_value(value):
+    try:
+        return f"{float(value):.4f}"
+    except (TypeError, ValueError):
+        return str(value)

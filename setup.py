@@ -1,0 +1,28 @@
+"""Packaging for modelmaker: `pip install -e .[test]` from the repository root."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="modelmaker",
+    version="0.1.0",
+    description="Estimator-style training, export and serving for TensorFlow 2.15",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.9,<3.12",
+    packages=find_packages(include=["modelmaker", "modelmaker.*"]),
+    include_package_data=True,
+    install_requires=[
+        # tf.estimator was removed in TensorFlow 2.16: this stack is the last one that has it.
+        "tensorflow==2.15.1",
+        "tensorflow-estimator==2.15.0",
+        "tensorflow-datasets>=4.9,<5",
+        # tensorflow-metadata>=1.15 needs protobuf 5, which breaks TensorFlow 2.15.
+        "tensorflow-metadata<1.15",
+        "pyyaml>=6",
+        "absl-py>=1.0",
+    ],
+    extras_require={
+        "test": ["pytest>=7", "hypothesis>=6"],
+    },
+    entry_points={"console_scripts": ["modelmaker=modelmaker.cli:main"]},
+)
