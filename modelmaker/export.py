@@ -53,7 +53,8 @@ def clean_leftovers(model_dir):
     return removed
 
 
-def export(estimator, receiver_fn, *, base, checkpoint_path, global_step, before_publish=None):
+def export(estimator, receiver_fn, *, base, checkpoint_path, global_step, user_module=None,
+           before_publish=None):
     """Exports the model at `checkpoint_path` as the next version under `base`.
 
     When the newest version was already exported from this same checkpoint (a rerun of
@@ -65,6 +66,8 @@ def export(estimator, receiver_fn, *, base, checkpoint_path, global_step, before
       base: the export base path (`base_dir(...)`).
       checkpoint_path: the checkpoint to export.
       global_step: its step, recorded beside the model.
+      user_module: where the user module came from, recorded beside the model so that
+        `modelmaker predict` / `serve` can find its optional preprocess/postprocess.
       before_publish: called with the staged folder just before it is renamed into place
         (used by fault-injection tests to kill the process at the worst moment).
 
@@ -73,7 +76,7 @@ def export(estimator, receiver_fn, *, base, checkpoint_path, global_step, before
     """
     newest = latest(base)
     if newest:
-        marker = _read_marker(newest)
+        marker = read_marker(newest)
         if marker and marker.get("checkpoint") == os.path.basename(checkpoint_path):
             return newest, True
     os.makedirs(base, exist_ok=True)
@@ -83,7 +86,8 @@ def export(estimator, receiver_fn, *, base, checkpoint_path, global_step, before
         exported = exported.decode() if isinstance(exported, bytes) else exported
         with open(os.path.join(exported, MARKER), "w", encoding="utf-8") as f:
             json.dump({"global_step": int(global_step),
-                       "checkpoint": os.path.basename(checkpoint_path)}, f)
+                       "checkpoint": os.path.basename(checkpoint_path),
+                       "user_module": user_module}, f)
         if before_publish:
             before_publish(exported)
         target = os.path.join(base, str((versions(base) or [0])[-1] + 1))
@@ -93,7 +97,8 @@ def export(estimator, receiver_fn, *, base, checkpoint_path, global_step, before
     return target, False
 
 
-def _read_marker(version_dir):
+def read_marker(version_dir):
+    """The `modelmaker_export.json` record of a version folder (step, checkpoint, user module), or None."""
     try:
         with open(os.path.join(version_dir, MARKER), encoding="utf-8") as f:
             return json.load(f)

@@ -23,7 +23,7 @@ def run(*, user, params, data_path, model_dir, started):
     adapters.check_serving_receiver(user)
     seed(params["random_seed"])
 
-    estimator = _estimator(user, params, model_dir)
+    estimator = build_estimator(user, params, model_dir)
     max_steps = params["train_max_steps"]
     before = checkpoint_step(model_dir)
     finished = max_steps is not None and before is not None and before >= max_steps
@@ -70,7 +70,8 @@ def seed(random_seed):
     tf.config.experimental.enable_op_determinism()
 
 
-def _estimator(user, params, model_dir):
+def build_estimator(user, params, model_dir):
+    """The tf.estimator.Estimator for a checked user module, its params and model directory."""
     model_fn = adapters.model_fn(user, progress_every=params["log_step_count_steps"],
                                  max_steps=params["train_max_steps"], log=logs.info)
     return tf.estimator.Estimator(model_fn=model_fn, model_dir=model_dir,
@@ -114,7 +115,8 @@ def _export(estimator, user, params, model_dir):
     base = export_lib.base_dir(model_dir, params["export_name"])
     path, reused = export_lib.export(
         estimator, adapters.serving_input_receiver_fn(user), base=base,
-        checkpoint_path=checkpoint, global_step=checkpoint_step(model_dir))
+        checkpoint_path=checkpoint, global_step=checkpoint_step(model_dir),
+        user_module=user.origin)
     logs.info(f"export {'unchanged' if reused else 'written'}: {path}")
     return path
 
