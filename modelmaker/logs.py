@@ -34,7 +34,8 @@ def quiet_tensorflow(quiet=True):
     deprecation._PRINT_DEPRECATION_WARNINGS = not quiet  # the only switch TF offers
     if quiet:
         warnings.filterwarnings("ignore", category=DeprecationWarning)
-        warnings.filterwarnings("ignore", category=UserWarning, module=r"(tensorflow|keras).*")
+        # tf.compat.v1 layers warn from the caller's frame, so match the text, not the module.
+        warnings.filterwarnings("ignore", message=r".*is deprecated and will be removed", category=UserWarning)
 
 
 def info(line):
