@@ -14,14 +14,28 @@ def setup(verbose=False, stream=None):
     edge does that (`TF_CPP_MIN_LOG_LEVEL`). This function handles the Python side:
     tf/absl loggers and deprecation warnings.
     """
-    if not any(getattr(h, "_modelmaker", False) for h in LOGGER.handlers):
-        handler = logging.StreamHandler(stream or sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        handler._modelmaker = True
-        LOGGER.addHandler(handler)
+    for old in [h for h in LOGGER.handlers if isinstance(h, _Handler)]:
+        LOGGER.removeHandler(old)
+    handler = _Handler(stream)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    LOGGER.addHandler(handler)
     LOGGER.setLevel(logging.INFO)
     LOGGER.propagate = False
     quiet_tensorflow(not verbose)
+
+
+class _Handler(logging.StreamHandler):
+    """Writes to `stream`, or to whatever sys.stderr is at the time of each line (so that
+    redirections made after setup, e.g. by test runners, are honoured)."""
+
+    def __init__(self, stream=None):
+        super().__init__(stream or sys.stderr)
+        self._fixed = stream
+
+    def emit(self, record):
+        if self._fixed is None:
+            self.stream = sys.stderr
+        super().emit(record)
 
 
 def quiet_tensorflow(quiet=True):

@@ -24,7 +24,7 @@ class Key:
     """One reserved parameter: its default, accepted type, range and meaning."""
 
     default: Any
-    kind: type                      # int, float, str, bool or dict
+    kind: type                      # int, float, str, bool, list or dict
     doc: str
     nullable: bool = False
     minimum: Optional[float] = None  # inclusive lower bound for numbers
@@ -71,6 +71,40 @@ DEFAULTS = {
     "export_name": Key(
         "model", str,
         doc="Exports go to <train_url>/export/<export_name>/<version>/ (a TF Serving base path)."),
+    # The evaluation report (`modelmaker evaluate`, `modelmaker train --report`).
+    "report_task": Key(
+        "auto", str, choices=("auto", "classification", "regression"),
+        doc="What the report analyses; auto: classification when the prediction is class_id or "
+            "classes or holds integers or text, or per-class scores beside class-id labels; "
+            "regression otherwise."),
+    "report_prediction_key": Key(
+        None, str, nullable=True,
+        doc="The predictions key holding the predicted class or value; null: the first of "
+            "class_id, classes, predictions that model_fn predicts (or its only output)."),
+    "report_probability_key": Key(
+        None, str, nullable=True,
+        doc="The predictions key holding per-class probabilities [N, classes] (confidences, "
+            "top-5 accuracy, pred_list); null: probabilities when present."),
+    "report_label_key": Key(
+        None, str, nullable=True,
+        doc="For an input that yields labels as a dict, the key of the label to report; null: "
+            "the only key, or the one named like the prediction key."),
+    "report_name_key": Key(
+        None, str, nullable=True,
+        doc="A feature holding each sample's name or file path, written to all_samples.json; "
+            "null numbers the samples 0, 1, ... in input order."),
+    "report_image_key": Key(
+        None, str, nullable=True,
+        doc="A feature holding images, for the worst-confused figure; null picks the first "
+            "feature shaped [N, H, W] or [N, H, W, 1|3|4] (H, W >= 8), if any."),
+    "report_class_names": Key(
+        None, list, nullable=True,
+        doc="Display names by class id, e.g. [\"cat\", \"dog\"]; null shows the ids "
+            "(ModelArts' label_map_dict)."),
+    "report_max_samples": Key(
+        10000, int, nullable=True, minimum=1,
+        doc="Samples read per split; null reads the whole input, which must end (a "
+            "train_input_fn that repeats forever needs a number)."),
 }
 
 _CADENCE_KEYS = ("save_checkpoints_steps", "save_checkpoints_secs")
@@ -194,7 +228,8 @@ def _apply_cadence_rule(values, sources):
             "they are exclusive. Set one of them to null.")
     if steps is None and secs is None:
         raise ParamsError(
-            "`save_checkpoints_steps` and `save_checkpoints_secs` are both null, which turns "
+            f"`save_checkpoints_steps` (from {sources['save_checkpoints_steps']}) and "
+            f"`save_checkpoints_secs` (from {sources['save_checkpoints_secs']}) are both null, which turns "
             "checkpoints off; train_and_evaluate evaluates and exports checkpoints, so one is "
             "needed. Set e.g. \"save_checkpoints_steps\": 1000.")
 

@@ -15,7 +15,8 @@ def _data(n, seed):
 
 
 def model_fn(features, labels, mode, params):
-    logits = tf.keras.layers.Dense(3, name="logits")(features["x"])
+    x = features["x"] if isinstance(features, dict) else features  # TensorServingInputReceiver
+    logits = tf.keras.layers.Dense(3, name="logits")(x)
     classes = tf.argmax(logits, axis=1)
     predictions = {"class_id": classes, "probabilities": tf.nn.softmax(logits)}
     if mode == tf.estimator.ModeKeys.PREDICT:
