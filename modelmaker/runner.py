@@ -8,7 +8,7 @@ import time
 
 import tensorflow as tf
 
-from modelmaker import adapters, export as export_lib, logs, params as params_lib, records, run_config
+from modelmaker import adapters, export as export_lib, logs, params as params_lib, records, run_config, specs
 from modelmaker.errors import CheckpointError
 from modelmaker.progress import metrics_table
 
@@ -70,25 +70,21 @@ def seed(random_seed):
     tf.config.experimental.enable_op_determinism()
 
 
-def build_estimator(user, params, model_dir):
-    """The tf.estimator.Estimator for a checked user module, its params and model directory."""
+def build_estimator(user, params, model_dir, *, wrap=None):
+    """The tf.estimator.Estimator for a checked user module, its params and model directory.
+
+    `wrap`, when given, is applied to the checked model_fn (the report uses it to carry
+    labels through prediction).
+    """
     model_fn = adapters.model_fn(user, progress_every=params["log_step_count_steps"],
                                  max_steps=params["train_max_steps"], log=logs.info)
-    return tf.estimator.Estimator(model_fn=model_fn, model_dir=model_dir,
+    return tf.estimator.Estimator(model_fn=wrap(model_fn) if wrap else model_fn, model_dir=model_dir,
                                   config=run_config.build(params, model_dir=model_dir),
                                   params=params.as_dict())
 
 
 def _train_and_evaluate(estimator, user, params, data_path, max_steps):
-    def input_fn(fn, name):
-        return adapters.input_fn(fn, name=name, path=data_path, params=params.as_dict,
-                                 origin=user.origin)
-    train_spec = tf.estimator.TrainSpec(
-        input_fn=input_fn(user.train_input_fn, "train_input_fn"), max_steps=max_steps)
-    eval_spec = tf.estimator.EvalSpec(
-        input_fn=input_fn(user.eval_input_fn, "eval_input_fn"), steps=params["eval_steps"],
-        start_delay_secs=params["eval_start_delay_secs"],
-        throttle_secs=params["eval_throttle_secs"])
+    train_spec, eval_spec = specs.build(user, params, data_path=data_path)
     try:
         metrics, _ = tf.estimator.train_and_evaluate(estimator, train_spec, eval_spec)
     except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError) as e:
