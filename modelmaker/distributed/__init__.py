@@ -1,0 +1,1 @@
+"""Distributed training: cluster roles, strategies, the done-marker and the local launcher."""
