@@ -18,6 +18,8 @@ setup(
         "tensorflow-datasets>=4.9,<5",
         # tensorflow-metadata>=1.15 needs protobuf 5, which breaks TensorFlow 2.15.
         "tensorflow-metadata<1.15",
+        # tensorflow-datasets imports it when it downloads, without declaring it.
+        "importlib_resources",
         "pyyaml>=6",
         "absl-py>=1.0",
     ],

@@ -56,9 +56,20 @@ def load_split(folder, split):
     return images, labels
 
 
+# Where tensorflow-datasets fetches MNIST from; probed first so that an offline machine gets a
+# clear message at once instead of minutes of retries.
+_MNIST_HOST = ("storage.googleapis.com", 443)
+
+
 def download_split(split, data_dir=None):
     """The `split` of MNIST from tensorflow-datasets (downloads it once; needs the internet)."""
+    import socket
     import tensorflow_datasets as tfds
+    try:
+        socket.create_connection(_MNIST_HOST, timeout=10).close()
+    except OSError as e:
+        raise RuntimeError(f"downloading MNIST with tensorflow-datasets failed: {_MNIST_HOST[0]} "
+                           f"is unreachable ({e}); this machine looks offline") from None
     try:
         ds = tfds.load("mnist", split="train" if split == "train" else "test",
                        batch_size=-1, as_supervised=True, data_dir=data_dir)
