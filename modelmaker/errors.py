@@ -26,3 +26,11 @@ class DataError(ModelmakerError):
 
 class CheckpointError(ModelmakerError):
     """The model directory holds checkpoints this model cannot use, or training diverged."""
+
+
+class ScaffoldError(ModelmakerError):
+    """`modelmaker init` cannot create a project: unknown template, or a target it must not touch."""
+
+
+class RequirementsError(ModelmakerError):
+    """The project's requirements.txt is missing where it was asked for, or pip failed on it."""

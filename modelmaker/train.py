@@ -8,7 +8,7 @@ import argparse
 import os
 import sys
 
-from modelmaker import params as params_lib
+from modelmaker import params as params_lib, requirements
 from modelmaker.errors import ModelmakerError, ParamsError
 
 _DESCRIPTION = """Train and evaluate a user module with tf.estimator.train_and_evaluate, then
@@ -37,6 +37,10 @@ def build_parser(prog="python -m modelmaker.train"):
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override one parameter (reserved or custom); VALUE is read as YAML "
                              "(1000, 0.1, null, [1,2]); repeatable")
+    parser.add_argument("--install-requirements", "--install_requirements", dest="install_requirements",
+                        nargs="?", const=requirements.AUTO, metavar="FILE",
+                        help="first pip-install requirements.txt (the one beside your module, else "
+                             "in the current folder; or FILE) into this Python; pip's output is shown")
     parser.add_argument("--verbose", action="store_true",
                         help="show TensorFlow's own log lines and deprecation warnings")
     keys = parser.add_argument_group("reserved parameters (same as --set KEY=VALUE)")
@@ -84,6 +88,9 @@ def main(argv=None, prog="python -m modelmaker.train"):
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # must precede `import tensorflow`
     try:
         args, run_params, ignored = parse(argv, prog=prog)
+        if args.install_requirements:  # before TensorFlow and the user module are imported
+            requirements.install_for(args.user_module, args.install_requirements, cwd=os.getcwd(),
+                                     log=lambda line: print(line, file=sys.stderr, flush=True))
         from modelmaker import api, logs
         logs.setup(verbose)
         if ignored:

@@ -1,0 +1,1 @@
+"""Tests of `modelmaker init`, its templates, the wheel, and `--install-requirements`."""
