@@ -13,6 +13,9 @@ Train, check, evaluate, export and serve TensorFlow Estimator-style models.
 verbs:
 {verbs}
 
+Start a project with its first trained model:
+  modelmaker init myproject && cd myproject && modelmaker train --user_module mymodel
+
 Run `modelmaker <verb> --help` for the arguments of one verb.
 """
 
@@ -54,6 +57,7 @@ def _launch(argv):
 
 # verb -> (one-line help, runner). Verbs not yet built are simply absent.
 VERBS = {
+    "init": ("create a project folder from a template: a user module, parameters, sample data", _init),
     "train": ("train and evaluate a user module, then export a SavedModel", _train),
 }
 
