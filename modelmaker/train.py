@@ -20,9 +20,10 @@ Arguments modelmaker does not know (cloud platforms add their own) are ignored,
 except near misses of its own flags, which are errors."""
 
 
-def build_parser(prog="python -m modelmaker.train"):
-    """The argument parser; every reserved parameter also gets a --<key> flag."""
-    parser = argparse.ArgumentParser(prog=prog, description=_DESCRIPTION, allow_abbrev=False,
+def build_parser(prog="python -m modelmaker.train", *, description=_DESCRIPTION):
+    """The argument parser shared with `modelmaker evaluate`; every reserved parameter also
+    gets a --<key> flag."""
+    parser = argparse.ArgumentParser(prog=prog, description=description, allow_abbrev=False,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--user_module", required=True, metavar="MODULE",
                         help="your module: a dotted name importable from the current folder "
@@ -50,13 +51,24 @@ def build_parser(prog="python -m modelmaker.train"):
     return parser
 
 
-def parse(argv, *, prog="python -m modelmaker.train", cwd=None):
+def train_parser(prog="python -m modelmaker.train"):
+    """`build_parser` plus the flags only training has."""
+    parser = build_parser(prog)
+    parser.add_argument("--report", action="store_true",
+                        help="after training, write the evaluation report of the eval split to "
+                             "<train_url>/analysis/eval/ (as `modelmaker evaluate` does)")
+    return parser
+
+
+def parse(argv, *, prog="python -m modelmaker.train", cwd=None, parser=None):
     """Parses argv into (args, RunParams, ignored platform arguments).
+
+    `parser` defaults to `train_parser(prog)`; other verbs pass their own.
 
     Raises:
       ParamsError: a near miss of a modelmaker flag, or a bad parameter.
     """
-    parser = build_parser(prog)
+    parser = parser or train_parser(prog)
     args, unknown = parser.parse_known_args(argv)
     flags = [a.option_strings for a in parser._actions]
     known = sorted({s[2:] for group in flags for s in group if s.startswith("--")})
@@ -95,8 +107,11 @@ def main(argv=None, prog="python -m modelmaker.train"):
         logs.setup(verbose)
         if ignored:
             logs.info(f"ignoring arguments modelmaker does not use: {' '.join(ignored)}")
-        api.fit(args.user_module, run_params, data_url=args.data_url,
-                train_url=args.train_url, verbose=verbose)
+        result = api.fit(args.user_module, run_params, data_url=args.data_url,
+                         train_url=args.train_url, verbose=verbose)
+        if args.report and result is not None:
+            from modelmaker.report.evaluate import evaluate
+            evaluate(args.user_module, run_params, data_url=args.data_url, train_url=result.train_url)
     except ModelmakerError as e:
         print(f"modelmaker: error: {e}", file=sys.stderr)
         return e.exit_code

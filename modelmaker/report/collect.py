@@ -1,0 +1,275 @@
+"""Provides `collect`: run a trained model over one split and gather its outputs with the labels.
+
+`Estimator.predict` drops labels, so the split's input function is wrapped to carry the
+labels along as extra features, and the model_fn is wrapped to take them out again before
+the user's model_fn sees the features and to add them to the predictions. Labels and
+predictions therefore come out of the same session run, batch by batch, and stay aligned
+whatever the input function does (shuffling included). The sample names
+(`report_name_key`) and images (`report_image_key`) ride along the same way.
+"""
+
+import dataclasses
+import os
+import time
+from typing import Any, Mapping, Optional
+
+import numpy as np
+import tensorflow as tf
+
+from modelmaker import adapters, export as export_lib, logs, runner
+from modelmaker.errors import CheckpointError, DataError, ParamsError, UserModuleError
+
+LABEL = "modelmaker/label"        # a label tensor; dict labels become LABEL/<key>
+NAME = "modelmaker/name"
+IMAGE = "modelmaker/image"
+_FEATURES = "modelmaker/features"  # a features tensor (not a dict), wrapped so labels can join it
+IMAGE_BUDGET_BYTES = 64 << 20      # images kept for the worst-confused figure (MNIST 10k: 31 MiB)
+
+
+@dataclasses.dataclass(frozen=True)
+class Checkpoint:
+    """The weights a report evaluates: a checkpoint prefix, its step, and what was asked for."""
+
+    path: str
+    global_step: Optional[int]
+    source: str  # the checkpoint itself, or the export folder it was taken from
+
+
+@dataclasses.dataclass(frozen=True)
+class Collected:
+    """What one pass over a split produced, one entry per sample, in input order.
+
+    outputs: each per-sample prediction of model_fn, by key ([N, ...] arrays).
+    labels: the labels, an array [N, ...] or a dict of them when the input yields dict labels.
+    names: each sample's name from `report_name_key`, or None.
+    images: the first samples' images ([M, ...], M <= N, bounded by IMAGE_BUDGET_BYTES), or None.
+    capped: True when reading stopped at `report_max_samples` before the input ended.
+    """
+
+    outputs: Mapping[str, Any]
+    labels: Any
+    names: Optional[list]
+    images: Optional[np.ndarray]
+    count: int
+    capped: bool
+
+
+def find_checkpoint(model_dir, export_dir=None):
+    """The newest checkpoint in `model_dir`, or the variables of an export folder.
+
+    Args:
+      model_dir: the train_url.
+      export_dir: an export version folder (`export/<name>/<N>`) or its base
+        (`export/<name>`, newest version), or None for the newest checkpoint.
+
+    Raises:
+      CheckpointError: there is no checkpoint in `model_dir`.
+      DataError: `export_dir` holds no SavedModel.
+    """
+    if export_dir:
+        version = os.path.abspath(export_dir)
+        if not os.path.isfile(os.path.join(version, "saved_model.pb")):
+            version = export_lib.latest(version)
+        if version is None:
+            raise DataError(f"--export {export_dir!r} holds no SavedModel (no saved_model.pb and no "
+                            "numbered version folder). Point it at <train_url>/export/<name>/<N> "
+                            "or at <train_url>/export/<name> for the newest version.")
+        # An Estimator export's variables are a name-based checkpoint the model_fn can restore.
+        step = (export_lib.read_marker(version) or {}).get("global_step")
+        return Checkpoint(os.path.join(version, "variables", "variables"), step, version)
+    path = tf.train.latest_checkpoint(model_dir)
+    if path is None:
+        raise CheckpointError(
+            f"--train_url {model_dir!r} holds no checkpoint to evaluate. Train first "
+            f"(modelmaker train ... --train_url {model_dir}), or pass --export with an export folder.")
+    return Checkpoint(path, runner.checkpoint_step(model_dir), path)
+
+
+def collect(user, params, *, data_path, model_dir, split, checkpoint):
+    """Runs the model at `checkpoint` over the `split` input function.
+
+    Args:
+      user: the checked `UserModule`.
+      params: the `RunParams` (report_* keys, and what the user's functions read).
+      data_path: the path handed to the input function.
+      model_dir: the train_url (the Estimator's model_dir; nothing is written there).
+      split: "eval" (eval_input_fn) or "train" (train_input_fn).
+      checkpoint: a `Checkpoint` from `find_checkpoint`.
+
+    Returns:
+      A `Collected`.
+
+    Raises:
+      UserModuleError: the input does not yield (features, labels) or yields nothing.
+      ParamsError: `report_name_key` / `report_image_key` is not a feature.
+      CheckpointError: the checkpoint does not fit the model the user module builds.
+    """
+    name = {"eval": "eval_input_fn", "train": "train_input_fn"}[split]
+    started = time.time()
+    predictions = _predict(user, params, data_path=data_path, model_dir=model_dir, split=split,
+                           checkpoint=checkpoint)
+    try:
+        collected = _assemble(*_read(predictions, params["report_max_samples"]))
+    except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError) as e:
+        if "Restoring from checkpoint failed" not in e.message:
+            raise
+        raise CheckpointError(
+            f"the weights in {checkpoint.source} do not fit the model that {user.origin} builds: "
+            f"{_first_line(e.message)}. Evaluate with the user module that trained them.") from None
+    if collected.count == 0:
+        raise UserModuleError(f"`{name}` in {user.origin} yielded no samples; the report needs "
+                              "at least one.")
+    capped = " (stopped at report_max_samples)" if collected.capped else ""
+    logs.info(f"report | {split} | {collected.count} samples from {checkpoint.source} in "
+              f"{time.time() - started:.1f}s{capped}")
+    return collected
+
+
+def _predict(user, params, *, data_path, model_dir, split, checkpoint):
+    """The generator of prediction batches, labels (and names, images) included."""
+    fn, name = {"eval": (user.eval_input_fn, "eval_input_fn"),
+                "train": (user.train_input_fn, "train_input_fn")}[split]
+    inner = adapters.input_fn(fn, name=name, path=data_path, params=params.as_dict,
+                              origin=user.origin)
+
+    def wrap(checked):
+        return _passthrough(checked, name_key=params["report_name_key"],
+                            image_key=params["report_image_key"], input_name=name)
+
+    estimator = runner.build_estimator(user, params, model_dir, wrap=wrap)
+    return estimator.predict(_with_labels(inner, name, user.origin),
+                             checkpoint_path=checkpoint.path, yield_single_examples=False)
+
+
+def _with_labels(inner, name, origin):
+    """The input_fn: the user's (features, labels) merged into one features dict."""
+    def input_fn():
+        result = inner()
+        if not isinstance(result, tf.data.Dataset):
+            # (features, labels) tensors are one batch; evaluating them once, not until
+            # report_max_samples, keeps each sample once in the report.
+            return tf.data.Dataset.from_tensors(merge(*result))
+        spec = result.element_spec
+        if not (isinstance(spec, tuple) and len(spec) == 2):
+            raise UserModuleError(
+                f"`{name}` in {origin} yields elements shaped {spec}; the report needs "
+                "(features, labels) pairs to compare predictions with labels.")
+        return result.map(tf.autograph.experimental.do_not_convert(merge))
+    return input_fn
+
+
+def merge(features, labels):
+    """One features dict holding the user's features and the labels under reserved keys."""
+    merged = dict(features) if isinstance(features, Mapping) else {_FEATURES: features}
+    if isinstance(labels, Mapping):
+        merged.update({f"{LABEL}/{key}": value for key, value in labels.items()})
+    else:
+        merged[LABEL] = labels
+    return merged
+
+
+def _passthrough(checked, *, name_key, image_key, input_name):
+    """Wraps the checked model_fn: labels (and names, images) go around it into predictions."""
+    def model_fn(features, labels, mode, params, config):
+        carried = {k: v for k, v in features.items() if k.startswith(LABEL)}
+        own = {k: v for k, v in features.items() if not k.startswith(LABEL)}
+        own = own[_FEATURES] if _FEATURES in own else own
+        spec = checked(own, labels, mode, params, config)
+        predictions = spec.predictions
+        if not isinstance(predictions, Mapping):
+            predictions = {"predictions": predictions}
+        if name_key:
+            carried[NAME] = _feature(own, name_key, "report_name_key", input_name)
+        image = (_feature(own, image_key, "report_image_key", input_name) if image_key
+                 else _find_image(own))
+        if image is not None:
+            carried[IMAGE] = image
+        return spec._replace(predictions={**predictions, **carried})
+    return model_fn
+
+
+def _feature(features, key, param, input_name):
+    if isinstance(features, Mapping) and key in features:
+        return features[key]
+    have = ", ".join(sorted(features)) if isinstance(features, Mapping) else "one unnamed tensor"
+    raise ParamsError(f"`{param}` ({key!r}) is not a feature of `{input_name}` (its features: {have}). "
+                      f"Set {param} to one of them, or to null.")
+
+
+def _find_image(features):
+    """The first feature shaped like a batch of images: [N, H, W] or [N, H, W, 1|3|4], H, W >= 8."""
+    candidates = features.values() if isinstance(features, Mapping) else [features]
+    for tensor in candidates:
+        if not isinstance(tensor, tf.Tensor) or not (tensor.dtype.is_floating or tensor.dtype.is_integer):
+            continue
+        shape = tensor.shape
+        if shape.rank == 4 and shape[3] in (1, 3, 4) or shape.rank == 3:
+            height, width = shape[1], shape[2]
+            if height is not None and width is not None and height >= 8 and width >= 8:
+                return tensor
+    return None
+
+
+def _read(predictions, max_samples):
+    """Consumes prediction batches up to `max_samples`; returns (batches, count, capped)."""
+    batches, count, capped = [], 0, False
+    try:
+        for batch in predictions:
+            size = _batch_size(batch)
+            take = size if max_samples is None else min(size, max_samples - count)
+            batches.append({k: v[:take] for k, v in batch.items()
+                            if np.ndim(v) >= 1 and len(v) == size})
+            count += take
+            if max_samples is not None and count >= max_samples:
+                capped = True
+                break
+    finally:
+        predictions.close()  # ends the prediction session when stopping early
+    return batches, count, capped
+
+
+def _batch_size(batch):
+    labels = [v for k, v in batch.items() if k.startswith(LABEL)]
+    return len(labels[0]) if labels and np.ndim(labels[0]) else 0
+
+
+def _assemble(batches, count, capped):
+    """Per-key concatenation of the batches into a `Collected`."""
+    keys = list(batches[0]) if batches else []
+    arrays = {k: _concat([b[k] for b in batches if k in b]) for k in keys}
+    label_keys = [k for k in arrays if k.startswith(LABEL)]
+    labels = (arrays[LABEL] if LABEL in arrays
+              else {k[len(LABEL) + 1:]: arrays[k] for k in label_keys} or None)
+    names = [_text(v) for v in arrays[NAME].reshape(count, -1)[:, 0]] if NAME in arrays else None
+    outputs = {k: v for k, v in arrays.items() if k not in (NAME, IMAGE) and k not in label_keys}
+    return Collected(outputs=outputs, labels=labels, names=names,
+                     images=_kept_images(batches), count=count, capped=capped)
+
+
+def _concat(parts):
+    try:
+        return np.concatenate(parts)
+    except ValueError:  # shapes differ between batches: keep one object per sample
+        flat = [row for part in parts for row in part]
+        out = np.empty(len(flat), dtype=object)
+        out[:] = flat
+        return out
+
+
+def _kept_images(batches):
+    kept, used = [], 0
+    for batch in batches:
+        images = batch.get(IMAGE)
+        if images is None or used + images.nbytes > IMAGE_BUDGET_BYTES:
+            break
+        kept.append(images)
+        used += images.nbytes
+    return _concat(kept) if kept else None
+
+
+def _first_line(text):
+    return text.strip().splitlines()[0] if text.strip() else text
+
+
+def _text(value):
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)

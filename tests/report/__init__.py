@@ -1,0 +1,1 @@
+"""Tests of the evaluation report: `modelmaker evaluate` and `modelmaker train --report`."""
