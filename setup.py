@@ -21,6 +21,7 @@ setup(
         # tensorflow-datasets imports it when it downloads, without declaring it.
         "importlib_resources",
         "pyyaml>=6",
+        "matplotlib>=3.7,<4",   # evaluation report figures
         "absl-py>=1.0",
     ],
     extras_require={
