@@ -22,10 +22,13 @@ setup(
         "importlib_resources",
         "pyyaml>=6",
         "matplotlib>=3.7,<4",   # evaluation report figures
+        # s3://, obs://, ks3:// staging (gs:// uses TensorFlow's own GCS support).
+        "s3fs>=2026.9.0,<2027",
+        "fsspec>=2026.9.0,<2027",
         "absl-py>=1.0",
     ],
     extras_require={
-        "test": ["pytest>=7", "hypothesis>=6"],
+        "test": ["pytest>=7", "hypothesis>=6", "moto[server]>=5.2,<6"],
     },
     entry_points={"console_scripts": ["modelmaker=modelmaker.cli:main"]},
 )
