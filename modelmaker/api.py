@@ -11,7 +11,7 @@ import os
 import time
 from typing import Any, Mapping, Optional
 
-from modelmaker import logs, params as params_lib, records, user_module as user_module_lib
+from modelmaker import logs, params as params_lib, records, run_config, user_module as user_module_lib
 from modelmaker.errors import DataError, ParamsError
 
 
@@ -44,20 +44,23 @@ def fit(user_module, params=None, *, data_url=None, train_url="output", verbose=
       verbose: keep TensorFlow's own INFO/WARNING output.
 
     Returns:
-      A `FitResult`.
+      A `FitResult`; None on the worker, ps and evaluator tasks of a TF_CONFIG cluster (only
+      the chief writes records and exports).
 
     Raises:
-      ModelmakerError: a user mistake (bad module, parameters or paths); nothing is trained.
+      ModelmakerError: a user mistake (bad module, parameters, paths or TF_CONFIG); nothing
+        is trained.
     """
     started = time.time()
-    logs.setup(verbose)
     run_params = to_run_params(params)
+    cluster = run_config.cluster_from_environment()  # TF_CONFIG: read here, once
+    logs.setup(verbose)
     user = user_module_lib.load(user_module)
     data_path = check_data_url(data_url)
     model_dir = prepare_train_url(train_url)
     from modelmaker import runner  # imports TensorFlow
     return runner.run(user=user, params=run_params, data_path=data_path,
-                       model_dir=model_dir, started=started)
+                       model_dir=model_dir, started=started, cluster=cluster)
 
 
 def to_run_params(params, *, source="fit(params=...)"):

@@ -61,6 +61,8 @@ VERBS = {
     "train": ("train and evaluate a user module, then export a SavedModel", _train),
     "evaluate": ("report on a trained model: metrics, confusion matrix, per-sample results, figures",
                  _evaluate),
+    "launch": ("run a training cluster (chief, workers, ps, evaluator) here, or print its TFJob",
+               _launch),
 }
 
 

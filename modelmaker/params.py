@@ -71,6 +71,21 @@ DEFAULTS = {
     "export_name": Key(
         "model", str,
         doc="Exports go to <train_url>/export/<export_name>/<version>/ (a TF Serving base path)."),
+    # Distributed training (modelmaker/distributed/strategies.py holds the strategy table).
+    "distribute": Key(
+        "auto", str,
+        choices=("auto", "none", "mirrored", "multi_worker_mirrored", "parameter_server"),
+        doc="Strategy: none (one replica), mirrored (all local GPUs), multi_worker_mirrored "
+            "(TF_CONFIG chief + workers), parameter_server (TF_CONFIG with ps tasks); auto "
+            "picks from TF_CONFIG and the local GPUs."),
+    "worker_max_delay_secs": Key(
+        60, int, minimum=0,
+        doc="Parameter-server worker i waits min(this, 5 * (i + 1)) seconds before training "
+            "(Estimator's staggered start); 0 starts at once."),
+    "cluster_idle_timeout_secs": Key(
+        3600, int, nullable=True, minimum=1,
+        doc="ps and evaluator tasks stop when no new checkpoint appears for this long (they stop "
+            "at once when the chief writes its done-marker); null waits forever."),
     # The evaluation report (`modelmaker evaluate`, `modelmaker train --report`).
     "report_task": Key(
         "auto", str, choices=("auto", "classification", "regression"),

@@ -9,22 +9,32 @@ import time
 import tensorflow as tf
 
 from modelmaker import adapters, export as export_lib, logs, params as params_lib, records, run_config, specs
+from modelmaker.distributed import cluster as cluster_lib, roles, strategies
 from modelmaker.errors import CheckpointError
 from modelmaker.progress import metrics_table
 
 
-def run(*, user, params, data_path, model_dir, started):
-    """Runs the job; see `modelmaker.api.fit` for the contract. Returns a FitResult."""
+def run(*, user, params, data_path, model_dir, started, cluster=cluster_lib.LOCAL):
+    """Runs the job; see `modelmaker.api.fit` for the contract. Returns a FitResult (None on a
+    worker, ps or evaluator task: only the chief writes records and exports).
+
+    `cluster` is this task's `distributed.cluster.Cluster` (from TF_CONFIG).
+    """
     from modelmaker.api import FitResult
+    plan = strategies.plan(params["distribute"], cluster, strategies.local_devices(),
+                           train_max_steps=params["train_max_steps"])
     logs.info(f"modelmaker | user module {user.origin} | train_url {model_dir}")
+    logs.info(plan.describe())
+    if plan.role != cluster_lib.CHIEF:
+        return _run_task(plan, user, params, data_path, model_dir)
     for path in export_lib.clean_leftovers(model_dir):
         logs.info(f"removed an unfinished export left by an earlier crash: {path}")
     params_file = _write_params(params, model_dir)
     adapters.check_serving_receiver(user)
     seed(params["random_seed"])
 
-    estimator = build_estimator(user, params, model_dir)
-    max_steps = params["train_max_steps"]
+    estimator = build_estimator(user, params, model_dir, plan=plan)
+    max_steps = plan.max_steps
     before = checkpoint_step(model_dir)
     finished = max_steps is not None and before is not None and before >= max_steps
     if finished:
@@ -33,7 +43,10 @@ def run(*, user, params, data_path, model_dir, started):
     elif before is not None:
         logs.info(f"resuming from step {before} (checkpoint in {model_dir})")
 
-    metrics = _train_and_evaluate(estimator, user, params, data_path, max_steps)
+    metrics = _train_as_chief(estimator, user, params, data_path, plan)
+    if plan.distributed:  # evaluate (a cluster's chief has not) and export in one process
+        estimator = build_estimator(user, params, model_dir)
+        metrics = metrics or _evaluate(estimator, user, params, data_path, plan)
     step = int(metrics.get("global_step", checkpoint_step(model_dir) or 0))
     logs.info(metrics_table(metrics, title=f"evaluation at step {step}"))
     export_dir = _export(estimator, user, params, model_dir)
@@ -70,23 +83,72 @@ def seed(random_seed):
     tf.config.experimental.enable_op_determinism()
 
 
-def build_estimator(user, params, model_dir, *, wrap=None):
+def build_estimator(user, params, model_dir, *, wrap=None, plan=None):
     """The tf.estimator.Estimator for a checked user module, its params and model directory.
 
     `wrap`, when given, is applied to the checked model_fn (the report uses it to carry
-    labels through prediction).
+    labels through prediction). `plan` (a `strategies.Plan`) sets the cluster, the strategy
+    and max_steps; None builds a one-process Estimator (evaluation, export).
     """
+    max_steps = plan.max_steps if plan else params["train_max_steps"]
     model_fn = adapters.model_fn(user, progress_every=params["log_step_count_steps"],
-                                 max_steps=params["train_max_steps"], log=logs.info)
+                                 max_steps=max_steps, log=logs.info)
     return tf.estimator.Estimator(model_fn=wrap(model_fn) if wrap else model_fn, model_dir=model_dir,
-                                  config=run_config.build(params, model_dir=model_dir),
+                                  config=run_config.build(params, model_dir=model_dir, plan=plan),
                                   params=params.as_dict())
 
 
-def _train_and_evaluate(estimator, user, params, data_path, max_steps):
-    train_spec, eval_spec = specs.build(user, params, data_path=data_path)
+def _train_as_chief(estimator, user, params, data_path, plan):
+    """Trains; in a cluster, clears the done-marker first and writes it when training ends,
+    whatever the outcome, so that ps and evaluator tasks stop."""
+    if not plan.cluster.is_distributed:
+        return _train_and_evaluate(estimator, user, params, data_path, plan)
+    with roles.marking_done(estimator.model_dir,
+                            global_step=lambda: checkpoint_step(estimator.model_dir) or 0):
+        return _train_and_evaluate(estimator, user, params, data_path, plan)
+
+
+def _run_task(plan, user, params, data_path, model_dir):
+    """Runs a worker, ps or evaluator task; they write no records and no exports."""
+    if plan.role == cluster_lib.WORKER:
+        with roles.marking_done(model_dir, global_step=lambda: checkpoint_step(model_dir) or 0,
+                                task=roles.marker_name(plan.cluster)):
+            _train_and_evaluate(build_estimator(user, params, model_dir, plan=plan),
+                                user, params, data_path, plan)
+        roles.clean_worker_dir(model_dir, plan.cluster)
+        return None
+    ps = plan.role == cluster_lib.PS
+    watch = roles.Watch(model_dir, latest_checkpoint=lambda: tf.train.latest_checkpoint(model_dir),
+                        idle_timeout_secs=params["cluster_idle_timeout_secs"],
+                        also=roles.ps_watch_list(plan.cluster) if ps else ())
+    if ps:
+        roles.serve_ps(plan.cluster, watch=watch, log=logs.info)
+        return None
+    estimator = build_estimator(user, params, model_dir)
+    roles.evaluate_until_done(
+        evaluate=lambda checkpoint: _evaluate(estimator, user, params, data_path, plan, checkpoint),
+        watch=watch, max_steps=plan.max_steps, start_delay_secs=params["eval_start_delay_secs"],
+        throttle_secs=params["eval_throttle_secs"], log=logs.info)
+    return None
+
+
+def _evaluate(estimator, user, params, data_path, plan, checkpoint=None):
+    """One evaluation of `checkpoint` (default: the newest) on the evaluation input."""
+    _, eval_spec = specs.build(user, params, data_path=data_path, plan=plan)
+    metrics = estimator.evaluate(eval_spec.input_fn, steps=eval_spec.steps, hooks=eval_spec.hooks,
+                                 checkpoint_path=checkpoint, name=eval_spec.name)
+    if checkpoint:
+        logs.info(metrics_table(metrics, title=f"evaluation at step {metrics['global_step']}"))
+    return metrics
+
+
+def _train_and_evaluate(estimator, user, params, data_path, plan):
+    train_spec, eval_spec = specs.build(user, params, data_path=data_path, plan=plan)
     try:
-        metrics, _ = tf.estimator.train_and_evaluate(estimator, train_spec, eval_spec)
+        # TensorFlow's distribute coordinator reads TF_CONFIG itself: show it the checked one.
+        with run_config.tf_config_scope(plan.cluster):
+            outcome = tf.estimator.train_and_evaluate(estimator, train_spec, eval_spec)
+        metrics = outcome[0] if outcome else None  # None on every task of a cluster
     except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError) as e:
         if "Restoring from checkpoint failed" in str(e):
             raise CheckpointError(

@@ -9,7 +9,7 @@ import tensorflow as tf
 from modelmaker import adapters
 
 
-def build(user, params, *, data_path, require_dataset=False):
+def build(user, params, *, data_path, require_dataset=False, plan=None):
     """(TrainSpec, EvalSpec) for `user` under `params`.
 
     Args:
@@ -17,15 +17,23 @@ def build(user, params, *, data_path, require_dataset=False):
       params: the `RunParams`.
       data_path: the local data path handed to the input functions as `path`.
       require_dataset: input functions must return a Dataset (distributed training).
+      plan: the `distributed.strategies.Plan`, when there is one: it gives Estimator's
+        max_steps, adds `worker_index`/`num_workers` to the input functions' params (training
+        shards by them; evaluation reads everything, 0 of 1) and, when distributed, requires
+        a Dataset.
     """
-    def input_fn(fn, name):
-        return adapters.input_fn(fn, name=name, path=data_path, params=params.as_dict,
+    require_dataset = require_dataset or bool(plan and plan.distributed)
+
+    def input_fn(fn, name, training):
+        extra = plan.input_params(training=training) if plan else {}
+        return adapters.input_fn(fn, name=name, path=data_path,
+                                 params=lambda: {**params.as_dict(), **extra},
                                  origin=user.origin, require_dataset=require_dataset)
     train_spec = tf.estimator.TrainSpec(
-        input_fn=input_fn(user.train_input_fn, "train_input_fn"),
-        max_steps=params["train_max_steps"], hooks=train_hooks(params))
+        input_fn=input_fn(user.train_input_fn, "train_input_fn", True),
+        max_steps=plan.max_steps if plan else params["train_max_steps"], hooks=train_hooks(params))
     eval_spec = tf.estimator.EvalSpec(
-        input_fn=input_fn(user.eval_input_fn, "eval_input_fn"), steps=params["eval_steps"],
+        input_fn=input_fn(user.eval_input_fn, "eval_input_fn", False), steps=params["eval_steps"],
         start_delay_secs=params["eval_start_delay_secs"],
         throttle_secs=params["eval_throttle_secs"],
         hooks=eval_hooks(params), exporters=exporters(params))

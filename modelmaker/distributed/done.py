@@ -13,25 +13,26 @@ from modelmaker import records
 MARKER = "modelmaker_done.json"
 
 
-def path(model_dir):
-    """The marker's path in `model_dir`."""
-    return os.path.join(model_dir, MARKER)
+def path(model_dir, task=None):
+    """The marker's path in `model_dir`: the chief's, or that of `task` (e.g. 'worker_0'),
+    which ps tasks also wait for before they stop."""
+    return os.path.join(model_dir, MARKER if task is None else f"modelmaker_done.{task}.json")
 
 
-def write(model_dir, *, reason, global_step):
+def write(model_dir, *, reason, global_step, task=None):
     """Marks training in `model_dir` as ended (atomically). `reason`: e.g. 'finished', 'early_stop'."""
-    records.write_json(path(model_dir), {"reason": reason, "global_step": int(global_step),
-                                         "time": time.time()})
+    records.write_json(path(model_dir, task), {"reason": reason, "global_step": int(global_step),
+                                               "time": time.time()})
 
 
-def read(model_dir):
+def read(model_dir, task=None):
     """The marker's content, or None while training goes on."""
-    return records.read_json(path(model_dir))
+    return records.read_json(path(model_dir, task))
 
 
-def clear(model_dir):
+def clear(model_dir, task=None):
     """Removes a marker left by an earlier, finished run (a rerun may train further)."""
     try:
-        os.unlink(path(model_dir))
+        os.unlink(path(model_dir, task))
     except FileNotFoundError:
         pass
