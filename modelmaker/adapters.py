@@ -5,6 +5,9 @@ return, and turn a broken contract into a `UserModuleError` that names the funct
 the value it returned and the fix, instead of an error deep inside Estimator.
 """
 
+import os
+import traceback
+
 import tensorflow as tf
 
 from modelmaker.errors import UserModuleError
@@ -15,6 +18,10 @@ _SPEC_NEEDS = {
     tf.estimator.ModeKeys.EVAL: ("loss",),
     tf.estimator.ModeKeys.PREDICT: ("predictions",),
 }
+
+# EstimatorSpec's own messages for a field its mode needs (tensorflow_estimator model_fn.py).
+_ESTIMATOR_SPEC_MISSING = {"Missing loss.": "loss", "Missing train_op.": "train_op",
+                           "Missing predictions.": "predictions"}
 
 _RECEIVERS = (tf.estimator.export.ServingInputReceiver,
               tf.estimator.export.TensorServingInputReceiver)
@@ -32,7 +39,7 @@ def model_fn(user, *, progress_every=None, max_steps=None, log=None):
     def wrapped(features, labels, mode, params, config):
         given = {"features": features, "labels": labels, "mode": mode,
                  "params": params, "config": config}
-        spec = user.model_fn(**{name: given[name] for name in user.model_fn_args})
+        spec = _call_model_fn(user, {name: given[name] for name in user.model_fn_args}, mode)
         _check_spec(spec, mode, user.origin)
         if mode == tf.estimator.ModeKeys.TRAIN and progress_every and log:
             hook = ProgressHook(loss=spec.loss, every_n_steps=progress_every,
@@ -40,6 +47,29 @@ def model_fn(user, *, progress_every=None, max_steps=None, log=None):
             spec = spec._replace(training_hooks=tuple(spec.training_hooks) + (hook,))
         return spec
     return wrapped
+
+
+def _call_model_fn(user, args, mode):
+    """Calls the user's model_fn, naming the field when their EstimatorSpec(...) call lacks one."""
+    try:
+        return user.model_fn(**args)
+    except ValueError as e:
+        field = _ESTIMATOR_SPEC_MISSING.get(str(e))
+        if field is None:
+            raise
+        raise UserModuleError(
+            f"`model_fn` in {user.origin} built an EstimatorSpec without `{field}` in mode "
+            f"{mode}{_user_line(e.__traceback__)}; mode {mode} needs "
+            f"{', '.join(_SPEC_NEEDS[mode])}.") from None
+
+
+def _user_line(tb):
+    """` at file:line` of the innermost frame outside TensorFlow and modelmaker, or ''."""
+    ours = os.path.dirname(os.path.abspath(__file__))
+    for frame in reversed(traceback.extract_tb(tb)):
+        if f"{os.sep}tensorflow" not in frame.filename and not frame.filename.startswith(ours):
+            return f" at {frame.filename}:{frame.lineno}"
+    return ""
 
 
 def _check_spec(spec, mode, origin):
@@ -98,13 +128,6 @@ def serving_input_receiver_fn(user):
                 "build_raw_serving_input_receiver_fn.")
         return receiver
     return wrapped
-
-
-def check_serving_receiver(user):
-    """Builds the serving receiver once in a throwaway graph, so a wrong return type fails
-    before hours of training rather than at export."""
-    with tf.Graph().as_default():
-        serving_input_receiver_fn(user)()
 
 
 def _describe(value):

@@ -31,7 +31,7 @@ class FitResult:
         return dataclasses.asdict(self)
 
 
-def fit(user_module, params=None, *, data_url=None, train_url="output", verbose=False):
+def fit(user_module, params=None, *, data_url=None, train_url="output", verbose=False, faults=None):
     """Trains, evaluates and exports a user module, resuming from `train_url` if it holds checkpoints.
 
     Args:
@@ -42,6 +42,8 @@ def fit(user_module, params=None, *, data_url=None, train_url="output", verbose=
         input functions get None and choose their own data).
       train_url: the model directory: checkpoints, TensorBoard events, exports, records.
       verbose: keep TensorFlow's own INFO/WARNING output.
+      faults: a `modelmaker.faults.Faults` that kills the process at a chosen moment
+        (fault-tolerance tests only).
 
     Returns:
       A `FitResult`; None on the worker, ps and evaluator tasks of a TF_CONFIG cluster (only
@@ -54,13 +56,13 @@ def fit(user_module, params=None, *, data_url=None, train_url="output", verbose=
     started = time.time()
     run_params = to_run_params(params)
     cluster = run_config.cluster_from_environment()  # TF_CONFIG: read here, once
-    logs.setup(verbose)
-    user = user_module_lib.load(user_module)
     data_path = check_data_url(data_url)
+    logs.setup(verbose)  # imports TensorFlow: after the checks that need none
+    user = user_module_lib.load(user_module)
     model_dir = prepare_train_url(train_url)
     from modelmaker import runner  # imports TensorFlow
     return runner.run(user=user, params=run_params, data_path=data_path,
-                       model_dir=model_dir, started=started, cluster=cluster)
+                       model_dir=model_dir, started=started, faults=faults, cluster=cluster)
 
 
 def to_run_params(params, *, source="fit(params=...)"):

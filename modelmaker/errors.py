@@ -34,3 +34,18 @@ class ScaffoldError(ModelmakerError):
 
 class RequirementsError(ModelmakerError):
     """The project's requirements.txt is missing where it was asked for, or pip failed on it."""
+
+
+class Interrupted(Exception):
+    """Training stopped on SIGTERM or SIGINT after saving a checkpoint: not a mistake.
+
+    The command line prints the message and exits with `exit_code` (128 + the signal
+    number: 143 for SIGTERM, 130 for SIGINT), which orchestrators such as Kubeflow treat as
+    retryable; rerunning the same command continues from the saved step.
+    """
+
+    def __init__(self, message, *, signal_name, step, exit_code):
+        super().__init__(message)
+        self.signal_name = signal_name
+        self.step = step
+        self.exit_code = exit_code

@@ -45,6 +45,27 @@ class ProgressHook(tf.estimator.SessionRunHook):
                                 loss=float(run_values.results["loss"])))
 
 
+class StepCounter(tf.estimator.SessionRunHook):
+    """Knows which global step each training run performs, without fetching it every run.
+
+    `step` is advanced before the run, so when a later hook raises in that run (Estimator's
+    NanTensorHook on a NaN loss) it names the step that failed, as progress lines count it.
+    Other workers advancing the global step are not seen (exact on one worker).
+    """
+
+    def __init__(self):
+        self.step = None
+
+    def begin(self):
+        self._global_step = tf.compat.v1.train.get_global_step()
+
+    def after_create_session(self, session, coord):
+        self.step = int(session.run(self._global_step))
+
+    def before_run(self, run_context):
+        self.step += 1
+
+
 def progress_line(*, step, max_steps, rate, loss):
     """One progress line; ETA only when the end is known."""
     total = f"/{max_steps}" if max_steps else ""

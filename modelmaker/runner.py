@@ -8,17 +8,19 @@ import time
 
 import tensorflow as tf
 
-from modelmaker import adapters, export as export_lib, logs, params as params_lib, records, run_config, specs
+from modelmaker import (adapters, export as export_lib, logs, params as params_lib, precheck, preemption,
+                        records, run_config, specs)
 from modelmaker.distributed import cluster as cluster_lib, roles, strategies
 from modelmaker.errors import CheckpointError
-from modelmaker.progress import metrics_table
+from modelmaker.progress import StepCounter, metrics_table
 
 
-def run(*, user, params, data_path, model_dir, started, cluster=cluster_lib.LOCAL):
+def run(*, user, params, data_path, model_dir, started, cluster=cluster_lib.LOCAL, faults=None):
     """Runs the job; see `modelmaker.api.fit` for the contract. Returns a FitResult (None on a
     worker, ps or evaluator task: only the chief writes records and exports).
 
     `cluster` is this task's `distributed.cluster.Cluster` (from TF_CONFIG).
+    `faults` (a `modelmaker.faults.Faults`) injects crashes for the fault-tolerance tests.
     """
     from modelmaker.api import FitResult
     plan = strategies.plan(params["distribute"], cluster, strategies.local_devices(),
@@ -30,10 +32,10 @@ def run(*, user, params, data_path, model_dir, started, cluster=cluster_lib.LOCA
     for path in export_lib.clean_leftovers(model_dir):
         logs.info(f"removed an unfinished export left by an earlier crash: {path}")
     params_file = _write_params(params, model_dir)
-    adapters.check_serving_receiver(user)
     seed(params["random_seed"])
 
     estimator = build_estimator(user, params, model_dir, plan=plan)
+    precheck.serving_graph(user, params, config=estimator.config, model_dir=model_dir)
     max_steps = plan.max_steps
     before = checkpoint_step(model_dir)
     finished = max_steps is not None and before is not None and before >= max_steps
@@ -49,7 +51,8 @@ def run(*, user, params, data_path, model_dir, started, cluster=cluster_lib.LOCA
         metrics = metrics or _evaluate(estimator, user, params, data_path, plan)
     step = int(metrics.get("global_step", checkpoint_step(model_dir) or 0))
     logs.info(metrics_table(metrics, title=f"evaluation at step {step}"))
-    export_dir = _export(estimator, user, params, model_dir)
+    export_dir = _export(estimator, user, params, model_dir,
+                         before_publish=faults.before_publish if faults else None)
 
     result = FitResult(global_step=step, metrics=_plain_metrics(metrics), export_dir=export_dir,
                        wall_seconds=round(time.time() - started, 3), params_file=params_file,
@@ -144,28 +147,47 @@ def _evaluate(estimator, user, params, data_path, plan, checkpoint=None):
 
 def _train_and_evaluate(estimator, user, params, data_path, plan):
     train_spec, eval_spec = specs.build(user, params, data_path=data_path, plan=plan)
-    try:
-        # TensorFlow's distribute coordinator reads TF_CONFIG itself: show it the checked one.
-        with run_config.tf_config_scope(plan.cluster):
-            outcome = tf.estimator.train_and_evaluate(estimator, train_spec, eval_spec)
-        metrics = outcome[0] if outcome else None  # None on every task of a cluster
-    except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError) as e:
-        if "Restoring from checkpoint failed" in str(e):
-            raise CheckpointError(
-                f"train_url {estimator.model_dir} holds checkpoints of a different model: "
-                f"{_first_line(e.message)}. Use a new --train_url, or delete that folder to start over."
-            ) from None
-        raise
-    except tf.compat.v1.train.NanLossDuringTrainingError:
-        latest = tf.train.latest_checkpoint(estimator.model_dir)
-        raise CheckpointError(
-            f"loss became NaN or Inf during training (last good checkpoint: {latest or 'none'}, "
-            f"step {checkpoint_step(estimator.model_dir)}). Lower the learning rate, check the "
-            "input for NaN/Inf, or clip gradients; rerunning resumes from that checkpoint.") from None
+    counter = StepCounter()
+    with preemption.watch() as stop:
+        stop_hook = preemption.StopHook(stop, model_dir=estimator.model_dir,
+                                        save=estimator.config.is_chief, log=logs.info)
+        train_spec = _with_hooks(train_spec, counter, stop_hook)
+        try:
+            # TensorFlow's distribute coordinator reads TF_CONFIG itself: show it the checked one.
+            with run_config.tf_config_scope(plan.cluster):
+                outcome = tf.estimator.train_and_evaluate(estimator, train_spec, eval_spec)
+            metrics = outcome[0] if outcome else None  # None on every task of a cluster
+        except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError) as e:
+            if "Restoring from checkpoint failed" in str(e):
+                raise CheckpointError(
+                    f"train_url {estimator.model_dir} holds checkpoints of a different model: "
+                    f"{_first_line(e.message)}. Use a new --train_url, or delete that folder to "
+                    "start over.") from None
+            raise
+        except tf.compat.v1.train.NanLossDuringTrainingError:
+            raise _diverged(estimator.model_dir, counter.step) from None
+        # A signal during the final evaluation, or on a task that saves no checkpoints:
+        # stop before the export.
+        stop.check(checkpoint_step(estimator.model_dir), saved=estimator.config.is_chief)
     return metrics or {}
 
 
-def _export(estimator, user, params, model_dir):
+def _with_hooks(train_spec, *hooks):
+    return tf.estimator.TrainSpec(train_spec.input_fn, max_steps=train_spec.max_steps,
+                                  hooks=tuple(train_spec.hooks) + hooks,
+                                  saving_listeners=train_spec.saving_listeners)
+
+
+def _diverged(model_dir, step):
+    latest = tf.train.latest_checkpoint(model_dir)
+    good = f"{latest} (step {checkpoint_step(model_dir)})" if latest else "none yet"
+    return CheckpointError(
+        f"loss became NaN or Inf at step {step}; the last good checkpoint is {good}. Lower the "
+        "learning rate, check the input for NaN/Inf, or clip gradients; rerunning resumes from "
+        "that checkpoint.")
+
+
+def _export(estimator, user, params, model_dir, *, before_publish=None):
     checkpoint = tf.train.latest_checkpoint(model_dir)
     if checkpoint is None:
         logs.info("no checkpoint to export")
@@ -174,7 +196,7 @@ def _export(estimator, user, params, model_dir):
     path, reused = export_lib.export(
         estimator, adapters.serving_input_receiver_fn(user), base=base,
         checkpoint_path=checkpoint, global_step=checkpoint_step(model_dir),
-        user_module=user.origin)
+        user_module=user.origin, before_publish=before_publish)
     logs.info(f"export {'unchanged' if reused else 'written'}: {path}")
     return path
 

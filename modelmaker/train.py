@@ -9,7 +9,8 @@ import os
 import sys
 
 from modelmaker import params as params_lib, requirements
-from modelmaker.errors import ModelmakerError, ParamsError
+from modelmaker import faults as faults_lib
+from modelmaker.errors import Interrupted, ModelmakerError, ParamsError
 
 _DESCRIPTION = """Train and evaluate a user module with tf.estimator.train_and_evaluate, then
 export a SavedModel to <train_url>/export/<export_name>/<version>/.
@@ -93,13 +94,15 @@ def parse(argv, *, prog="python -m modelmaker.train", cwd=None, parser=None):
 
 
 def main(argv=None, prog="python -m modelmaker.train"):
-    """Runs training from the command line; returns the exit code (0, 2 for user mistakes)."""
+    """Runs training from the command line; returns the exit code (0; 2 for user mistakes;
+    143 / 130 when SIGTERM / SIGINT stopped training after a checkpoint)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     verbose = "--verbose" in argv
     if not verbose:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # must precede `import tensorflow`
     try:
         args, run_params, ignored = parse(argv, prog=prog)
+        faults = faults_lib.parse(os.environ.get(faults_lib.ENV))  # tests inject crashes
         if args.install_requirements:  # before TensorFlow and the user module are imported
             requirements.install_for(args.user_module, args.install_requirements, cwd=os.getcwd(),
                                      log=lambda line: print(line, file=sys.stderr, flush=True))
@@ -108,12 +111,15 @@ def main(argv=None, prog="python -m modelmaker.train"):
         if ignored:
             logs.info(f"ignoring arguments modelmaker does not use: {' '.join(ignored)}")
         result = api.fit(args.user_module, run_params, data_url=args.data_url,
-                         train_url=args.train_url, verbose=verbose)
+                         train_url=args.train_url, verbose=verbose, faults=faults)
         if args.report and result is not None:
             from modelmaker.report.evaluate import evaluate
             evaluate(args.user_module, run_params, data_url=args.data_url, train_url=result.train_url)
     except ModelmakerError as e:
         print(f"modelmaker: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except Interrupted as e:  # SIGTERM/SIGINT after a checkpoint: 143/130, retryable
+        print(f"modelmaker: {e}", file=sys.stderr)
         return e.exit_code
     return 0
 

@@ -1,0 +1,137 @@
+"""Provides graceful stops: SIGTERM (an orchestrator preempting the job) and SIGINT (Ctrl-C)
+save a checkpoint at the current step and stop training, so that rerunning the same command
+continues from that step.
+
+    with preemption.watch() as stop:
+        hooks = [preemption.StopHook(stop, model_dir=model_dir, save=is_chief)]
+        ...train with hooks...            # raises Interrupted after saving
+        stop.check(step_of_latest_checkpoint)   # a signal during the final evaluation
+
+The signal handler only records the signal; training notices it after the current step.
+A second signal of the same kind acts at once (Ctrl-C twice quits without saving). The
+exit code is 128 + the signal number (143, 130): Kubeflow's training operator restarts
+pods that exit with these codes (train_util.go IsRetryableExitCode).
+"""
+
+import contextlib
+import os
+import signal
+import threading
+
+import tensorflow as tf
+
+from modelmaker.errors import Interrupted
+
+SIGNALS = {signal.SIGTERM: "SIGTERM", signal.SIGINT: "SIGINT"}
+CHECKPOINT_BASENAME = "model.ckpt"   # the name Estimator's CheckpointSaverHook uses
+
+
+class StopRequest:
+    """The first stop signal received while watching, or none yet."""
+
+    def __init__(self):
+        self.signum = None
+
+    def __bool__(self):
+        return self.signum is not None
+
+    def interrupted(self, step, *, saved=True):
+        """The `Interrupted` error to raise for a stop at `step`."""
+        name = SIGNALS[self.signum]
+        where = (f"checkpoint saved at step {step}" if saved
+                 else f"stopped at step {step} (this task saves no checkpoints; the chief does)")
+        return Interrupted(f"received {name}: {where}; rerun the same command to continue",
+                           signal_name=name, step=step, exit_code=128 + int(self.signum))
+
+    def check(self, step, *, saved=True):
+        """Raises `Interrupted` at `step` (the latest checkpoint's) if a signal arrived.
+
+        `saved` is False on tasks that write no checkpoints.
+
+        Raises:
+          Interrupted: a stop signal was received.
+        """
+        if self:
+            raise self.interrupted(step, saved=saved)
+
+
+@contextlib.contextmanager
+def watch():
+    """Records SIGTERM and SIGINT in a `StopRequest` instead of dying, until the block ends.
+
+    A signal the parent process set to be ignored (e.g. SIGINT for a background job) stays
+    ignored. Outside the main thread signals cannot be caught; the request then never fires.
+
+    Yields:
+      The `StopRequest`.
+    """
+    stop = StopRequest()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    previous = {s: signal.getsignal(s) for s in SIGNALS if signal.getsignal(s) != signal.SIG_IGN}
+
+    def record(signum, frame):
+        if stop.signum is None:
+            stop.signum = signum
+        # Restore the old handler so that a second signal acts at once.
+        signal.signal(signum, _handler(previous[signum]))
+
+    for signum in previous:
+        signal.signal(signum, record)
+    try:
+        yield stop
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, _handler(handler))
+
+
+def _handler(handler):
+    # getsignal() returns None for a handler installed outside Python.
+    return signal.SIG_DFL if handler is None else handler
+
+
+class StopHook(tf.estimator.SessionRunHook):
+    """After each training step, on a stop signal: saves a checkpoint at the current step and
+    raises `Interrupted`.
+
+    Raising (rather than requesting a stop) skips what Estimator would do at the end of
+    training: the CheckpointSaverHook's end() would save too, but its listener would then
+    run a full evaluation, eating the orchestrator's grace period.
+    """
+
+    def __init__(self, stop, *, model_dir, save=True, log=None):
+        """Args:
+          stop: the `StopRequest` from `watch()`.
+          model_dir: where checkpoints go.
+          save: whether this task writes checkpoints (the chief does; other workers only stop).
+          log: a callable taking one line of text, or None.
+        """
+        self._stop = stop
+        self._path = os.path.join(model_dir, CHECKPOINT_BASENAME)
+        self._save = save
+        self._log = log or (lambda line: None)
+
+    def begin(self):
+        self._global_step = tf.compat.v1.train.get_global_step()
+
+    def after_run(self, run_context, run_values):
+        if not self._stop:
+            return
+        session = run_context.session
+        step = int(session.run(self._global_step))
+        saver = _saver() if self._save else None
+        if saver is None:
+            # Another worker (the chief saves), or a model_fn with its own Scaffold saver:
+            # Estimator's saver hook saves in end(), and the caller's `check` raises.
+            run_context.request_stop()
+            return
+        self._log(f"received {SIGNALS[self._stop.signum]} at step {step}: saving a checkpoint")
+        saver.save(session, self._path, global_step=step)
+        raise self._stop.interrupted(step)
+
+
+def _saver():
+    """The Saver Estimator made for this graph (the one its CheckpointSaverHook uses), or None."""
+    savers = tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.SAVERS)
+    return savers[0] if len(savers) == 1 else None
