@@ -63,6 +63,10 @@ VERBS = {
                  _evaluate),
     "launch": ("run a training cluster (chief, workers, ps, evaluator) here, or print its TFJob",
                _launch),
+    "serve": ("serve exported versions with TensorFlow Serving's REST API, reloading new ones",
+              _serve),
+    "predict": ("print a model's predictions for JSON, CSV or image files, in this process",
+                _predict),
 }
 
 

@@ -81,6 +81,19 @@ def load(spec, *, cwd=None):
     return check(module, origin)
 
 
+def import_only(spec, *, cwd=None):
+    """Imports a module like `load` but without the four-function check: for hook-only
+    modules, such as a serving module that defines just preprocess/postprocess.
+
+    Returns:
+      (module, origin).
+
+    Raises:
+      UserModuleError: the module is not found or fails to import.
+    """
+    return _import(spec.strip(), cwd or os.getcwd())
+
+
 def check(module, origin):
     """Checks the four functions of an imported module; see `load`."""
     missing = [name for name in REQUIRED if not callable(getattr(module, name, None))]

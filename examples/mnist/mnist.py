@@ -79,3 +79,48 @@ def serving_input_receiver_fn():
     # The seed's form: return the receiver *function* built from raw placeholders.
     images = tf.placeholder(tf.float32, [None, 28, 28], name="images")
     return tf.estimator.export.build_raw_serving_input_receiver_fn({"images": images})
+
+
+# Serving hooks, used by `modelmaker predict --input two.png` and the server's raw endpoint
+# (POST /modelmaker/v1/models/<name>:predict with the image as the body); see docs/serving.md.
+
+def preprocess(raw, filename):
+    """One digit image (PNG, JPEG, GIF or BMP bytes) -> {"images": float32 [28, 28] in 0..1}.
+
+    Made to look like MNIST: one gray channel, a light digit on a dark background (a dark
+    digit on a light page is inverted). A 28x28 image is used as it is; any other size is
+    cropped to the digit, scaled into a 20x20 box and centered by its center of mass,
+    as MNIST digits are.
+    """
+    image = tf.io.decode_image(raw, channels=1, expand_animations=False)
+    pixels = image.numpy()[:, :, 0].astype(np.float32) / 255.0
+    if pixels.mean() > 0.5:
+        pixels = 1.0 - pixels
+    if pixels.shape != (28, 28):
+        pixels = _center_digit(pixels)
+    return {"images": pixels}
+
+
+def _center_digit(pixels):
+    ink = np.argwhere(pixels > 0.2)
+    if len(ink):
+        (top, left), (bottom, right) = ink.min(axis=0), ink.max(axis=0) + 1
+        pixels = pixels[top:bottom, left:right]
+    height, width = pixels.shape
+    scale = 20.0 / max(height, width)
+    size = [max(1, round(height * scale)), max(1, round(width * scale))]
+    digit = tf.image.resize(pixels[:, :, np.newaxis], size).numpy()[:, :, 0]
+    digit = np.clip(digit, 0.0, 1.0)
+    # Like MNIST, put the digit's center of mass at the center of the 28x28 field.
+    rows, cols = np.indices(digit.shape)
+    mass = max(float(digit.sum()), 1e-6)
+    y = int(np.clip(round(14 - (rows * digit).sum() / mass), 0, 28 - size[0]))
+    x = int(np.clip(round(14 - (cols * digit).sum() / mass), 0, 28 - size[1]))
+    canvas = np.zeros((28, 28), np.float32)
+    canvas[y:y + size[0], x:x + size[1]] = digit
+    return canvas
+
+
+def postprocess(prediction):
+    """The outputs for one image -> the digit (an int)."""
+    return int(np.asarray(prediction["class_id"]).reshape(-1)[0])
