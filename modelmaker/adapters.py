@@ -10,6 +10,7 @@ import traceback
 
 import tensorflow as tf
 
+from modelmaker import events
 from modelmaker.errors import UserModuleError
 from modelmaker.progress import ProgressHook
 
@@ -43,8 +44,11 @@ def model_fn(user, *, progress_every=None, max_steps=None, log=None):
         _check_spec(spec, mode, user.origin)
         if mode == tf.estimator.ModeKeys.TRAIN and progress_every and log:
             hook = ProgressHook(loss=spec.loss, every_n_steps=progress_every,
-                                max_steps=max_steps, log=log)
+                                max_steps=max_steps, log=log,
+                                summary_dir=config.model_dir if config.is_chief else None)
             spec = spec._replace(training_hooks=tuple(spec.training_hooks) + (hook,))
+        if mode == tf.estimator.ModeKeys.TRAIN:
+            spec = events.with_checkpoint_hook(spec, config)
         return spec
     return wrapped
 

@@ -10,13 +10,19 @@ import tensorflow as tf
 
 
 class ProgressHook(tf.estimator.SessionRunHook):
-    """Prints step, steps/s, loss and ETA every N steps, fetching tensors only on those steps."""
+    """Prints step, steps/s, loss and ETA every N steps, fetching tensors only on those steps.
 
-    def __init__(self, *, loss, every_n_steps, max_steps, log):
+    It stands in for Estimator's LoggingTensorHook and StepCounterHook (run_config turns them
+    off): the same lines at the same cadence, and, given `summary_dir`, the same
+    `global_step/sec` TensorBoard scalar, with two fewer hooks on every step.
+    """
+
+    def __init__(self, *, loss, every_n_steps, max_steps, log, summary_dir=None):
         self._loss = loss
         self._every = every_n_steps
         self._max_steps = max_steps
         self._log = log
+        self._summary_dir = summary_dir
 
     def begin(self):
         self._global_step = tf.compat.v1.train.get_global_step()
@@ -43,6 +49,11 @@ class ProgressHook(tf.estimator.SessionRunHook):
         rate = steps / secs if secs > 0 else float("inf")
         self._log(progress_line(step=self._step, max_steps=self._max_steps, rate=rate,
                                 loss=float(run_values.results["loss"])))
+        if self._summary_dir and math.isfinite(rate):
+            summary = tf.compat.v1.Summary(
+                value=[tf.compat.v1.Summary.Value(tag="global_step/sec", simple_value=rate)])
+            tf.compat.v1.summary.FileWriterCache.get(self._summary_dir).add_summary(
+                summary, self._step)
 
 
 class StepCounter(tf.estimator.SessionRunHook):
