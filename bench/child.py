@@ -1,0 +1,83 @@
+"""Runs one benchmark part in this (fresh) process; the last stdout line is `BENCH {json}`.
+
+    python bench/child.py modelmaker --data ../shared/data/mnist-10k --out /tmp/mm --steps 3000
+    python bench/child.py keras --data ../shared/data/mnist-10k --out /tmp/keras --steps 3000
+    python bench/child.py serve --data ../shared/data/mnist-10k --export_dir /tmp/mm/export/model/1
+
+`bench/run.py` starts one of these per measurement. Every part first times
+`import tensorflow` alone and reports it as `import_tf_s`.
+"""
+
+import time
+
+STARTED = time.time()  # first thing: how long the interpreter took to start shows in the result
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+
+
+def _parse(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("part", choices=sorted(PARTS))
+    parser.add_argument("--data", required=True, help="folder with the MNIST IDX files")
+    parser.add_argument("--out", help="model directory of a training part (fresh)")
+    parser.add_argument("--steps", type=int, default=3000)
+    parser.add_argument("--window", default="500,2500", help="first,last step timed")
+    parser.add_argument("--launched", type=float, default=None,
+                        help="time.time() when the parent started this process")
+    parser.add_argument("--export_dir", help="SavedModel version folder, for `serve`")
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--warmup", type=int, default=100)
+    return parser.parse_args(argv)
+
+
+def _training(job):
+    def run(args):
+        first, last = (int(v) for v in args.window.split(","))
+        return job(data=args.data, out=args.out, steps=args.steps, window=(first, last),
+                   launched=args.launched if args.launched is not None else time.time())
+    return run
+
+
+def _serve(args):
+    import latency
+    return latency.serve_job(data=args.data, export_dir=args.export_dir,
+                             requests=args.requests, warmup=args.warmup)
+
+
+def _parts():
+    import training
+    return {"modelmaker": _training(training.modelmaker_job),
+            "estimator": _training(training.estimator_job),
+            "keras": _training(training.keras_job),
+            "serve": _serve}
+
+
+PARTS = ("modelmaker", "estimator", "keras", "serve")
+
+
+def _protobuf():
+    """'python 3.20.3' or 'upb 4.25.9': the pure-Python protobuf makes graph work several times slower."""
+    import google.protobuf
+    from google.protobuf.internal import api_implementation
+    return f"{api_implementation.Type()} {google.protobuf.__version__}"
+
+
+def main(argv=None):
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    start = time.perf_counter()
+    import tensorflow  # noqa: F401  (timed alone: the common fixed cost of every side)
+    import_tf_s = time.perf_counter() - start
+    result = _parts()[args.part](args)
+    result["import_tf_s"] = import_tf_s
+    result["protobuf"] = _protobuf()
+    if args.launched is not None:
+        result["interpreter_start_s"] = STARTED - args.launched
+    sys.stdout.flush()
+    print("BENCH " + json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

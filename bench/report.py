@@ -1,0 +1,128 @@
+"""Turns the per-process results of one benchmark run into figures, a table and a JSON line.
+
+Pure functions, no TensorFlow: `figures(runs)` -> dict, `table(figs)` -> text.
+Ratios are paired: repeat i of modelmaker is divided by repeat i of its baseline (run next
+to it on the same machine), and the median of those ratios is reported.
+"""
+
+import math
+import statistics
+
+# figure -> (comparison, target); the benchmark reports these, tests never time anything.
+TARGETS = {
+    "train_overhead_ratio": (">=", 0.99),
+    "e2e_vs_keras": (">=", 1.0),
+    "serve_p50_ms": ("<=", 1.0),
+    "accuracy": (">=", 0.95),
+}
+
+# The keys of the JSON line, in order; each is a number or null.
+KEYS = ("train_overhead_ratio", "e2e_vs_keras", "startup_s", "import_tf_s", "serve_p50_ms",
+        "serve_p99_ms", "inprocess_p50_ms", "accuracy", "modelmaker_steps_per_s",
+        "estimator_steps_per_s", "modelmaker_wall_s", "estimator_wall_s", "keras_wall_s",
+        "keras_accuracy", "estimator_startup_s", "train_overhead_ratio_cpu")
+
+
+def median(values):
+    """The median of the values that are not None, or None when there are none."""
+    kept = [v for v in values if v is not None]
+    return statistics.median(kept) if kept else None
+
+
+def percentile(sorted_values, q):
+    """Nearest-rank percentile `q` (0-100) of an ascending list, or None when empty."""
+    if not sorted_values:
+        return None
+    rank = max(1, math.ceil(q / 100.0 * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+def paired_ratios(numerators, denominators):
+    """numerators[i] / denominators[i] for each i where both are positive numbers."""
+    return [n / d for n, d in zip(numerators, denominators) if n and d]
+
+
+def figures(runs):
+    """The benchmark figures from `runs`.
+
+    Args:
+      runs: {"modelmaker": [result, ...], "estimator": [...], "keras": [...],
+        "serve": result or None}; each result is a dict from `bench/child.py`, the lists
+        in repeat order (repeat i of each list ran next to each other).
+
+    Returns:
+      A dict with every key of `KEYS` (None where not measured) plus `targets_met`.
+    """
+    mm, est, keras = (runs.get(k) or [] for k in ("modelmaker", "estimator", "keras"))
+    serve = runs.get("serve") or {}
+
+    def col(results, key):
+        return [r.get(key) for r in results]
+
+    out = dict.fromkeys(KEYS)
+    out.update(
+        train_overhead_ratio=median(paired_ratios(col(mm, "steps_per_s"), col(est, "steps_per_s"))),
+        train_overhead_ratio_cpu=median(paired_ratios(col(mm, "steps_per_cpu_s"),
+                                                      col(est, "steps_per_cpu_s"))),
+        e2e_vs_keras=median(paired_ratios(col(keras, "wall_s"), col(mm, "wall_s"))),
+        startup_s=median(col(mm, "startup_s")),
+        estimator_startup_s=median(col(est, "startup_s")),
+        import_tf_s=median(col(mm + est + keras, "import_tf_s") + [serve.get("import_tf_s")]),
+        accuracy=median(col(mm, "accuracy")),
+        keras_accuracy=median(col(keras, "accuracy")),
+        modelmaker_steps_per_s=median(col(mm, "steps_per_s")),
+        estimator_steps_per_s=median(col(est, "steps_per_s")),
+        modelmaker_wall_s=median(col(mm, "wall_s")),
+        estimator_wall_s=median(col(est, "wall_s")),
+        keras_wall_s=median(col(keras, "wall_s")),
+    )
+    if serve.get("available"):
+        out.update(serve_p50_ms=percentile(serve["http_ms"], 50),
+                   serve_p99_ms=percentile(serve["http_ms"], 99),
+                   inprocess_p50_ms=percentile(serve["inprocess_ms"], 50))
+    out = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in out.items()}
+    out["targets_met"] = {k: met(k, out[k]) for k in TARGETS}
+    return out
+
+
+def met(key, value):
+    """True/False when `value` meets the target of `key`, None when it was not measured."""
+    if value is None:
+        return None
+    op, target = TARGETS[key]
+    return value >= target if op == ">=" else value <= target
+
+
+_ROWS = (
+    ("train_overhead_ratio", "modelmaker / hand-written tf.estimator steps/s (steady state)"),
+    ("train_overhead_ratio_cpu", "the same per CPU-second of each process (load-robust check)"),
+    ("e2e_vs_keras", "Keras wall / modelmaker wall, whole job (>1: modelmaker faster)"),
+    ("startup_s", "process start -> first training step, modelmaker (s)"),
+    ("estimator_startup_s", "process start -> first training step, hand-written (s)"),
+    ("import_tf_s", "`import tensorflow` alone (s)"),
+    ("serve_p50_ms", "HTTP predict, one instance, p50 (ms)"),
+    ("serve_p99_ms", "HTTP predict, one instance, p99 (ms)"),
+    ("inprocess_p50_ms", "in-process Session.run floor, p50 (ms)"),
+    ("accuracy", "modelmaker eval accuracy"),
+    ("keras_accuracy", "Keras eval accuracy"),
+    ("modelmaker_steps_per_s", "modelmaker steps/s in the window"),
+    ("estimator_steps_per_s", "hand-written tf.estimator steps/s in the window"),
+    ("modelmaker_wall_s", "modelmaker whole job (s, after import tensorflow)"),
+    ("estimator_wall_s", "hand-written tf.estimator whole job (s)"),
+    ("keras_wall_s", "Keras fit+evaluate+save whole job (s)"),
+)
+
+
+def table(figs):
+    """A plain-text table: figure, value, target and whether it is met."""
+    lines = [f"{'figure':<24} {'value':>10}  {'target':<8} {'met':<4} meaning"]
+    for key, meaning in _ROWS:
+        value = figs.get(key)
+        shown = "null" if value is None else f"{value:.4g}"
+        target, ok = "", ""
+        if key in TARGETS:
+            op, goal = TARGETS[key]
+            target = f"{op} {goal:g}"
+            ok = {True: "yes", False: "NO", None: "-"}[met(key, value)]
+        lines.append(f"{key:<24} {shown:>10}  {target:<8} {ok:<4} {meaning}")
+    return "\n".join(lines)

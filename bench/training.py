@@ -1,0 +1,98 @@
+"""The three training jobs the benchmark compares, each run in its own fresh process.
+
+Every job is the same work: train the seed MNIST model for `steps` steps at batch 64 on the
+8k training images, evaluate once on the 2k evaluation images, and write a SavedModel.
+
+- `modelmaker_job`: `modelmaker.fit` on the seed module with examples/mnist/parameters.json,
+  checkpointing only at the end so that train_and_evaluate evaluates once.
+- `estimator_job`: the same model_fn/input_fn written by hand against tf.estimator
+  (train_and_evaluate + export_saved_model) with the same checkpoint, logging and summary
+  cadence; its steady-state rate is the denominator of `train_overhead_ratio`.
+- `keras_job`: the same network in tf.keras: `fit` + `evaluate` + `tf.saved_model.save`.
+
+Each returns a dict of plain numbers; `wall_s` counts from the end of `import tensorflow`
+(done by the caller) to the end of the job, so each side's own imports are included.
+"""
+
+import json
+import os
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PARAMETERS = os.path.join(HERE, "..", "examples", "mnist", "parameters.json")
+
+
+def job_params(steps):
+    """examples/mnist/parameters.json with `steps` steps and one checkpoint (and eval) at the end."""
+    with open(PARAMETERS, encoding="utf-8") as f:
+        params = json.load(f)
+    params.update(train_max_steps=steps, save_checkpoints_steps=steps, eval_steps=None)
+    return params
+
+
+def modelmaker_job(*, data, out, steps, window, launched):
+    """Runs `modelmaker.fit`; returns wall_s, steps_per_s, startup_s, accuracy, export_dir."""
+    start = time.perf_counter()
+    import modelmaker
+    import mnist_timed
+    mnist_timed.WINDOW = window
+    result = modelmaker.fit(mnist_timed, job_params(steps), data_url=data, train_url=out)
+    wall = time.perf_counter() - start
+    return dict(_timed(mnist_timed.RESULT, launched), wall_s=wall,
+                accuracy=float(result.metrics["accuracy"]), export_dir=result.export_dir,
+                global_step=result.global_step)
+
+
+def estimator_job(*, data, out, steps, window, launched):
+    """The hand-written tf.estimator job; returns wall_s, steps_per_s, startup_s, accuracy."""
+    start = time.perf_counter()
+    import tensorflow as tf
+    import mnist_timed
+    tf.get_logger().setLevel("ERROR")  # modelmaker quiets TensorFlow's logger the same way
+    mnist_timed.WINDOW = window
+    params = job_params(steps)
+    config = tf.estimator.RunConfig(
+        model_dir=out, save_checkpoints_steps=params["save_checkpoints_steps"],
+        log_step_count_steps=params["log_step_count_steps"], save_summary_steps=100,
+        keep_checkpoint_max=5)
+    estimator = tf.estimator.Estimator(model_fn=mnist_timed.model_fn, config=config, params=params)
+    train_spec = tf.estimator.TrainSpec(lambda: mnist_timed.train_input_fn(data, params),
+                                        max_steps=steps)
+    eval_spec = tf.estimator.EvalSpec(lambda: mnist_timed.eval_input_fn(data, params),
+                                      steps=None, throttle_secs=params["eval_throttle_secs"])
+    metrics, _ = tf.estimator.train_and_evaluate(estimator, train_spec, eval_spec)
+    estimator.export_saved_model(os.path.join(out, "export", "model"),
+                                 lambda: mnist_timed.serving_input_receiver_fn()())
+    wall = time.perf_counter() - start
+    return dict(_timed(mnist_timed.RESULT, launched), wall_s=wall,
+                accuracy=float(metrics["accuracy"]))
+
+
+def _timed(result, launched):
+    """The StepTimer's figures: window rates (wall and CPU) and start-up from `launched`."""
+    return {"steps_per_s": result.get("window_steps_per_s"),
+            "steps_per_cpu_s": result.get("window_steps_per_cpu_s"),
+            "startup_s": result["first_step_time"] - launched}
+
+
+def keras_job(*, data, out, steps, window, launched):
+    """tf.keras fit + evaluate + tf.saved_model.save; returns wall_s and accuracy."""
+    del window, launched  # Keras runs untimed inside: a per-batch callback would slow it
+    start = time.perf_counter()
+    import tensorflow as tf
+    import mnist_timed  # the seed's input functions, so both sides read the same data
+    params = job_params(steps)
+    layers = tf.keras.layers
+    images = tf.keras.Input(shape=(28, 28), name="images")
+    net = layers.Flatten()(images)
+    for _ in range(2):
+        net = layers.Dropout(0.2)(layers.Dense(128, activation="relu")(net))
+    model = tf.keras.Model({"images": images}, layers.Dense(10)(net))
+    model.compile(optimizer=tf.keras.optimizers.Adam(params["learning_rate"]),
+                  loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    model.fit(mnist_timed.train_input_fn(data, params), epochs=1, steps_per_epoch=steps, verbose=0)
+    _, accuracy = model.evaluate(mnist_timed.eval_input_fn(data, params), verbose=0)
+    tf.saved_model.save(model, os.path.join(out, "export", "1"))
+    wall = time.perf_counter() - start
+    return {"wall_s": wall, "accuracy": float(accuracy)}
