@@ -26,6 +26,7 @@ class FitResult:
     params_file: str
     train_url: str
     trained: bool  # False when the run was already finished and nothing was trained
+    tuning: Optional[Mapping[str, Any]] = None  # tuning_metric's final {metric, value, global_step}
 
     def to_dict(self):
         return dataclasses.asdict(self)

@@ -37,6 +37,21 @@ def latest(base):
     return os.path.join(base, str(found[-1])) if found else None
 
 
+def prune(base, keep):
+    """Removes all but the newest `keep` version folders under `base`; None or 0 keeps all.
+
+    Returns the removed paths.
+    """
+    if not keep:
+        return []
+    removed = []
+    for number in versions(base)[:-keep]:
+        path = os.path.join(base, str(number))
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
 def clean_leftovers(model_dir):
     """Removes staging and Estimator `temp-*` folders a killed export left behind.
 

@@ -19,9 +19,17 @@ import yaml
 from modelmaker.errors import ParamsError
 
 
+class _Required:
+    def __repr__(self):
+        return "required"
+
+
+REQUIRED = _Required()  # the default of a dict field that must be given
+
+
 @dataclasses.dataclass(frozen=True)
 class Key:
-    """One reserved parameter: its default, accepted type, range and meaning."""
+    """One reserved parameter (or one field of a dict parameter): default, type, range, meaning."""
 
     default: Any
     kind: type                      # int, float, str, bool, list or dict
@@ -29,6 +37,19 @@ class Key:
     nullable: bool = False
     minimum: Optional[float] = None  # inclusive lower bound for numbers
     choices: Optional[tuple] = None  # allowed values for strings
+    fields: Optional[Mapping[str, "Key"]] = None  # for kind=dict: its fields, checked one by one
+
+
+# The fields of a watched evaluation metric (best_export, early_stopping).
+_WATCH = {
+    "metric": Key(REQUIRED, str, doc="an evaluation metric: a key of eval_metric_ops, or loss"),
+    "mode": Key(REQUIRED, str, choices=("min", "max"),
+                doc="max when higher is better (accuracy), min when lower is better (loss)"),
+}
+_EARLY_STOPPING = dict(
+    _WATCH,
+    patience=Key(3, int, minimum=1, doc="evaluations without improvement before training stops"),
+    min_delta=Key(0.0, float, minimum=0, doc="the least change that counts as an improvement"))
 
 
 # The one table of defaults. The first eight keys and their defaults come from the
@@ -120,6 +141,39 @@ DEFAULTS = {
         10000, int, nullable=True, minimum=1,
         doc="Samples read per split; null reads the whole input, which must end (a "
             "train_input_fn that repeats forever needs a number)."),
+    # Training controls: best export, early stopping, warm start, evaluation cadence, tuning.
+    "best_export": Key(
+        None, dict, nullable=True, fields=_WATCH,
+        doc="After each evaluation that beats all earlier ones, export to "
+            "<train_url>/export/best/<N>/, e.g. {\"metric\": \"accuracy\", \"mode\": \"max\"}; the "
+            "best score is kept in best.json, so a restarted run never exports a worse model. "
+            "null: off."),
+    "exports_to_keep": Key(
+        5, int, nullable=True, minimum=1,
+        doc="Versions kept under export/best/ and export/<export_name>/ (the oldest go first); "
+            "null keeps all."),
+    "early_stopping": Key(
+        None, dict, nullable=True, fields=_EARLY_STOPPING,
+        doc="Stop training once `metric` has not improved by more than `min_delta` (default 0) "
+            "for `patience` (default 3) evaluations, e.g. {\"metric\": \"loss\", \"mode\": \"min\", "
+            "\"patience\": 3}; an evaluator and parameter servers stop too. null: off."),
+    "warm_start_from": Key(
+        None, str, nullable=True,
+        doc="Start a new run from the variables of a checkpoint folder or prefix, or a "
+            "SavedModel (export/<name>/<N>, or export/<name> for its newest); ignored once "
+            "train_url holds a checkpoint. null: off."),
+    "warm_start_vars": Key(
+        ".*", str,
+        doc="Regular expression of the trainable variable names that warm_start_from sets."),
+    "eval_every_steps": Key(
+        None, int, nullable=True, minimum=1,
+        doc="Evaluate every N steps: sets save_checkpoints_steps to N, save_checkpoints_secs "
+            "to null and eval_throttle_secs to 0. null: those keys decide."),
+    "tuning_metric": Key(
+        None, str, nullable=True,
+        doc="The evaluation metric a hyperparameter tuner optimises: written after each "
+            "evaluation as the training/hptuning/metric summary, reported to cloudml-hypertune "
+            "when installed, and saved in result.json (`tuning`). null: none."),
 }
 
 _CADENCE_KEYS = ("save_checkpoints_steps", "save_checkpoints_secs")
@@ -192,14 +246,16 @@ def resolve(layers):
             _refuse_near_miss(key, layer.source)
             values[key] = _coerce(key, value, layer.source) if key in DEFAULTS else value
             sources[key] = layer.source
+    _apply_eval_every_rule(values, sources)
     _apply_cadence_rule(values, sources)
     return RunParams(values=types.MappingProxyType(values),
                      sources=types.MappingProxyType(sources))
 
 
-def _coerce(key, value, source):
-    """Checks one reserved value against its `Key`; returns it in its canonical type."""
-    spec = DEFAULTS[key]
+def _coerce(key, value, source, spec=None):
+    """Checks one reserved value against its `Key` (`spec`, default `DEFAULTS[key]`); returns
+    it in its canonical type."""
+    spec = spec or DEFAULTS[key]
     where = f"`{key}` ({value!r}) in {source}"
     if value is None:
         if spec.nullable:
@@ -217,7 +273,8 @@ def _coerce(key, value, source):
             raise ParamsError(f"{where} must be a finite number, got {type(value).__name__}.")
         value = float(value)
     elif not isinstance(value, spec.kind) or (spec.kind is int and isinstance(value, bool)):
-        raise ParamsError(f"{where} must be a {spec.kind.__name__}, got {type(value).__name__}.")
+        having = f" with the fields {', '.join(spec.fields)}" if spec.fields else ""
+        raise ParamsError(f"{where} must be a {spec.kind.__name__}{having}, got {type(value).__name__}.")
     if spec.minimum is not None and value < spec.minimum:
         bound = "positive" if spec.minimum == 1 else f">= {spec.minimum}"
         null = " (or null to turn it off)" if spec.nullable else ""
@@ -226,7 +283,45 @@ def _coerce(key, value, source):
         raise ParamsError(f"{where} must be one of: {', '.join(map(str, spec.choices))}.")
     if spec.kind is str and not value:
         raise ParamsError(f"{where} must not be empty.")
+    if spec.fields is not None:
+        return _coerce_fields(key, value, source, spec.fields)
     return value
+
+
+def _coerce_fields(key, value, source, fields):
+    """Checks a dict parameter field by field; returns it with the defaults filled in."""
+    for name in value:
+        if name not in fields:
+            close = near_miss(str(name), fields)
+            hint = f"did you mean `{close}`? " if close else ""
+            raise ParamsError(f"`{key}` in {source} has an unknown field `{name}`: {hint}"
+                              f"its fields are {', '.join(fields)}.")
+    out = {}
+    for name, field in fields.items():
+        if name in value:
+            out[name] = _coerce(f"{key}.{name}", value[name], source, field)
+        elif field.default is REQUIRED:
+            raise ParamsError(f"`{key}` ({value!r}) in {source} needs the field `{name}`: "
+                              f"{field.doc}. Add \"{name}\": ... to it.")
+        else:
+            out[name] = field.default
+    return out
+
+
+def _apply_eval_every_rule(values, sources):
+    """`eval_every_steps` N means: checkpoint every N steps, evaluate every checkpoint."""
+    every, origin = values["eval_every_steps"], sources["eval_every_steps"]
+    if every is None:
+        return
+    implied = {"save_checkpoints_steps": every, "save_checkpoints_secs": None, "eval_throttle_secs": 0}
+    for key, value in implied.items():
+        if sources[key] != "defaults" and values[key] != value:
+            raise ParamsError(
+                f"`eval_every_steps` ({every}, from {origin}) sets `{key}` to "
+                f"{'null' if value is None else value}, but `{key}` is {values[key]!r} (from "
+                f"{sources[key]}). Remove one of the two.")
+        values[key] = value
+        sources[key] = f"eval_every_steps in {origin}"
 
 
 def _apply_cadence_rule(values, sources):

@@ -11,6 +11,7 @@ import tensorflow as tf
 from modelmaker import (adapters, export as export_lib, logs, params as params_lib, precheck, preemption,
                         records, run_config, specs)
 from modelmaker.distributed import cluster as cluster_lib, roles, strategies
+from modelmaker import cadence, tuning, warm_start
 from modelmaker.errors import CheckpointError
 from modelmaker.progress import StepCounter, metrics_table
 
@@ -33,6 +34,7 @@ def run(*, user, params, data_path, model_dir, started, cluster=cluster_lib.LOCA
         logs.info(f"removed an unfinished export left by an earlier crash: {path}")
     params_file = _write_params(params, model_dir)
     seed(params["random_seed"])
+    logs.info(cadence.describe(params))
 
     estimator = build_estimator(user, params, model_dir, plan=plan)
     precheck.serving_graph(user, params, config=estimator.config, model_dir=model_dir)
@@ -56,7 +58,8 @@ def run(*, user, params, data_path, model_dir, started, cluster=cluster_lib.LOCA
 
     result = FitResult(global_step=step, metrics=_plain_metrics(metrics), export_dir=export_dir,
                        wall_seconds=round(time.time() - started, 3), params_file=params_file,
-                       train_url=model_dir, trained=not finished)
+                       train_url=model_dir, trained=not finished,
+                       tuning=tuning.result(params, metrics, step))
     records.write_json(os.path.join(model_dir, records.RESULT_FILE), result.to_dict())
     logs.info(f"done in {result.wall_seconds:.1f}s | step {step} | export {export_dir}")
     return result
@@ -98,7 +101,8 @@ def build_estimator(user, params, model_dir, *, wrap=None, plan=None):
                                  max_steps=max_steps, log=logs.info)
     return tf.estimator.Estimator(model_fn=wrap(model_fn) if wrap else model_fn, model_dir=model_dir,
                                   config=run_config.build(params, model_dir=model_dir, plan=plan),
-                                  params=params.as_dict())
+                                  params=params.as_dict(),
+                                  warm_start_from=warm_start.settings(params, model_dir, log=logs.info))
 
 
 def _train_as_chief(estimator, user, params, data_path, plan):
@@ -137,16 +141,21 @@ def _run_task(plan, user, params, data_path, model_dir):
 
 def _evaluate(estimator, user, params, data_path, plan, checkpoint=None):
     """One evaluation of `checkpoint` (default: the newest) on the evaluation input."""
-    _, eval_spec = specs.build(user, params, data_path=data_path, plan=plan)
+    _, eval_spec = specs.build(user, params, data_path=data_path, model_dir=estimator.model_dir,
+                               plan=plan)
     metrics = estimator.evaluate(eval_spec.input_fn, steps=eval_spec.steps, hooks=eval_spec.hooks,
                                  checkpoint_path=checkpoint, name=eval_spec.name)
+    # best export, early stopping and the tuning objective follow every evaluation
+    specs.run_exporters(estimator, eval_spec, metrics,
+                        checkpoint_path=checkpoint or estimator.latest_checkpoint())
     if checkpoint:
         logs.info(metrics_table(metrics, title=f"evaluation at step {metrics['global_step']}"))
     return metrics
 
 
 def _train_and_evaluate(estimator, user, params, data_path, plan):
-    train_spec, eval_spec = specs.build(user, params, data_path=data_path, plan=plan)
+    train_spec, eval_spec = specs.build(user, params, data_path=data_path,
+                                        model_dir=estimator.model_dir, plan=plan)
     counter = StepCounter()
     with preemption.watch() as stop:
         stop_hook = preemption.StopHook(stop, model_dir=estimator.model_dir,
@@ -198,6 +207,8 @@ def _export(estimator, user, params, model_dir, *, before_publish=None):
         checkpoint_path=checkpoint, global_step=checkpoint_step(model_dir),
         user_module=user.origin, before_publish=before_publish)
     logs.info(f"export {'unchanged' if reused else 'written'}: {path}")
+    for old in export_lib.prune(base, params["exports_to_keep"]):
+        logs.info(f"removed an old export (exports_to_keep {params['exports_to_keep']}): {old}")
     return path
 
 
