@@ -43,8 +43,8 @@ class Hooks:
 def find(*, explicit=None, marker=None, log=None):
     """The hooks of `explicit` (a module spec), else of the module recorded in `marker`.
 
-    A recorded module that no longer exists (the export was copied to another machine)
-    gives no hooks and a log line, not an error.
+    A recorded module that no longer exists (the export was copied to another machine) or
+    fails to import gives no hooks and a log line, not an error.
 
     Raises:
       UserModuleError: `explicit` cannot be imported, or a hook has the wrong arguments.
@@ -57,7 +57,14 @@ def find(*, explicit=None, marker=None, log=None):
             log(f"the user module recorded with the export ({spec}) is not here; "
                 "raw inputs get no preprocess/postprocess (pass --user_module to use one)")
         return Hooks()
-    module, origin = user_module_lib.import_only(spec)
+    try:
+        module, origin = user_module_lib.import_only(spec)
+    except UserModuleError as e:
+        if explicit:
+            raise
+        if log:  # the hooks are optional: JSON requests are served all the same
+            log(f"raw inputs get no preprocess/postprocess: {e}")
+        return Hooks()
     found = {name: getattr(module, name, None) for name in _ARITY}
     for name, fn in found.items():
         if fn is not None:

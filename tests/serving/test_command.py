@@ -31,6 +31,11 @@ def test_every_flag_is_explained(parser):
         assert action.help and len(action.help) > 15, action.option_strings
 
 
+def test_serve_binds_loopback_unless_told_otherwise():
+    args = command.serve_parser().parse_args(["--model_base_path", "x"])
+    assert (args.host, args.port) == ("127.0.0.1", 8501)
+
+
 def test_help_through_the_modelmaker_command():
     for verb, flag in (("serve", "--model_base_path"), ("predict", "--input")):
         out = subprocess.run([sys.executable, "-m", "modelmaker.cli", verb, "--help"], cwd=REPO,
@@ -137,7 +142,9 @@ def test_serve_cli_serves_a_real_export_and_picks_up_the_next_one(tmp_path):
     base = os.path.dirname(first.export_dir)
     server = ServeProcess(["--model_base_path", base, "--file_system_poll_wait_seconds", "0.2"])
     try:
-        client = Client(server.url())
+        url = server.url()
+        assert url.startswith("http://127.0.0.1:")
+        client = Client(url)
         x = np.array([[0.5, -1.0, 2.0, 0.1]], np.float32)
         for expected_version, export_dir in ((1, first.export_dir), (2, None)):
             if export_dir is None:  # train on: the run exports version 2 beside version 1
@@ -164,3 +171,14 @@ def _wait_for_version(client, version, timeout=120):
             return
         time.sleep(0.1)
     raise AssertionError(f"version {version} was not served within {timeout}s")
+
+
+def test_a_recorded_module_that_fails_to_import_only_loses_the_hooks(write_module):
+    from modelmaker.errors import UserModuleError
+    from modelmaker.serving import hooks as hooks_lib
+    broken = write_module("import not_a_module_anywhere\n", name="brokenhooks")
+    lines = []
+    assert hooks_lib.find(marker={"user_module": broken}, log=lines.append) == hooks_lib.Hooks()
+    assert "not_a_module_anywhere" in lines[0]
+    with pytest.raises(UserModuleError):
+        hooks_lib.find(explicit=broken)

@@ -121,6 +121,20 @@ def test_headers_are_json_with_cors(multi):
     assert reply.getheader("access-control-allow-origin") == "*"
 
 
+def test_accepted_connections_get_tcp_nodelay():
+    # asyncio sets TCP_NODELAY on accepted sockets only when their proto is IPPROTO_TCP;
+    # without it a response written in two pieces waits ~40 ms for a delayed ACK.
+    import socket
+    from modelmaker.serving import app as app_lib
+    listener = app_lib.listen_socket("127.0.0.1", 0)
+    listener.setblocking(True)
+    with socket.create_connection(listener.getsockname()) as client:
+        accepted, _ = listener.accept()
+        assert accepted.proto == socket.IPPROTO_TCP
+        accepted.close()
+    listener.close()
+
+
 def test_body_size_limit(bases):
     with serving(bases["linear"], max_body_bytes=1000) as (url, _):
         body = json.dumps({"instances": [[1.0, 2.0]] * 200}).encode()
