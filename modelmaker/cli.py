@@ -59,6 +59,8 @@ def _launch(argv):
 VERBS = {
     "init": ("create a project folder from a template: a user module, parameters, sample data", _init),
     "train": ("train and evaluate a user module, then export a SavedModel", _train),
+    "check": ("pre-flight: validate parameters, train a few steps, evaluate and export in a temp dir",
+              _check),
     "evaluate": ("report on a trained model: metrics, confusion matrix, per-sample results, figures",
                  _evaluate),
     "launch": ("run a training cluster (chief, workers, ps, evaluator) here, or print its TFJob",
