@@ -25,6 +25,12 @@ setup(
         # s3://, obs://, ks3:// staging (gs:// uses TensorFlow's own GCS support).
         "s3fs>=2026.9.0,<2027",
         "fsspec>=2026.9.0,<2027",
+        # modelmaker serve: TF Serving's REST API on a well-kept HTTP stack.
+        "starlette>=0.37",
+        "uvicorn>=0.29",
+        "httptools>=0.6",
+        "uvloop>=0.19; sys_platform != 'win32'",
+        "orjson>=3.9",
         "absl-py>=1.0",
     ],
     extras_require={

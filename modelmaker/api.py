@@ -11,7 +11,7 @@ import os
 import time
 from typing import Any, Mapping, Optional
 
-from modelmaker import logs, params as params_lib, records, run_config, user_module as user_module_lib
+from modelmaker import logs, params as params_lib, records, run_config, storage, user_module as user_module_lib
 from modelmaker.errors import DataError, ParamsError
 
 
@@ -26,13 +26,15 @@ class FitResult:
     params_file: str
     train_url: str
     trained: bool  # False when the run was already finished and nothing was trained
+    model_dir: str = ""  # the local model directory (differs from train_url when that is remote)
     tuning: Optional[Mapping[str, Any]] = None  # tuning_metric's final {metric, value, global_step}
 
     def to_dict(self):
         return dataclasses.asdict(self)
 
 
-def fit(user_module, params=None, *, data_url=None, train_url="output", verbose=False, faults=None):
+def fit(user_module, params=None, *, data_url=None, train_url="output", cache_dir=None, verbose=False,
+        faults=None):
     """Trains, evaluates and exports a user module, resuming from `train_url` if it holds checkpoints.
 
     Args:
@@ -42,6 +44,10 @@ def fit(user_module, params=None, *, data_url=None, train_url="output", verbose=
       data_url: the dataset location handed to the input functions as `path` (None: the
         input functions get None and choose their own data).
       train_url: the model directory: checkpoints, TensorBoard events, exports, records.
+        `data_url` and `train_url` may be s3://, obs://, ks3:// or gs:// URLs (see
+        docs/storage.md): data is staged to the cache, outputs are uploaded.
+      cache_dir: the local cache for remote URLs (default: MODELMAKER_CACHE_DIR, else /cache
+        when writable, else a folder in the temp dir).
       verbose: keep TensorFlow's own INFO/WARNING output.
       faults: a `modelmaker.faults.Faults` that kills the process at a chosen moment
         (fault-tolerance tests only).
@@ -57,13 +63,17 @@ def fit(user_module, params=None, *, data_url=None, train_url="output", verbose=
     started = time.time()
     run_params = to_run_params(params)
     cluster = run_config.cluster_from_environment()  # TF_CONFIG: read here, once
-    data_path = check_data_url(data_url)
+    data_path = None if storage.is_remote(data_url) else check_data_url(data_url)
     logs.setup(verbose)  # imports TensorFlow: after the checks that need none
     user = user_module_lib.load(user_module)
-    model_dir = prepare_train_url(train_url)
+    # Remote URLs: check credentials and endpoint, stage the data, pull the latest checkpoint.
+    remote = storage.open_train_url(train_url, cache_dir=cache_dir) if storage.is_remote(train_url) else None
+    if storage.is_remote(data_url):
+        data_path = storage.stage_data(data_url, cache_dir=cache_dir)
+    model_dir = remote.pull() if remote else prepare_train_url(train_url)
     from modelmaker import runner  # imports TensorFlow
-    return runner.run(user=user, params=run_params, data_path=data_path,
-                       model_dir=model_dir, started=started, faults=faults, cluster=cluster)
+    return runner.run(user=user, params=run_params, data_path=data_path, model_dir=model_dir,
+                      started=started, faults=faults, cluster=cluster, remote=remote)
 
 
 def to_run_params(params, *, source="fit(params=...)"):

@@ -16,12 +16,14 @@ from modelmaker.errors import CheckpointError
 from modelmaker.progress import StepCounter, metrics_table
 
 
-def run(*, user, params, data_path, model_dir, started, cluster=cluster_lib.LOCAL, faults=None):
+def run(*, user, params, data_path, model_dir, started, faults=None, cluster=cluster_lib.LOCAL,
+        remote=None):
     """Runs the job; see `modelmaker.api.fit` for the contract. Returns a FitResult (None on a
     worker, ps or evaluator task: only the chief writes records and exports).
 
-    `cluster` is this task's `distributed.cluster.Cluster` (from TF_CONFIG).
     `faults` (a `modelmaker.faults.Faults`) injects crashes for the fault-tolerance tests.
+    `cluster` is this task's `distributed.cluster.Cluster` (from TF_CONFIG).
+    `remote` (a `storage.sync.TrainUrl`) mirrors `model_dir` to a remote train_url.
     """
     from modelmaker.api import FitResult
     plan = strategies.plan(params["distribute"], cluster, strategies.local_devices(),
@@ -47,20 +49,27 @@ def run(*, user, params, data_path, model_dir, started, cluster=cluster_lib.LOCA
     elif before is not None:
         logs.info(f"resuming from step {before} (checkpoint in {model_dir})")
 
-    metrics = _train_as_chief(estimator, user, params, data_path, plan)
-    if plan.distributed:  # evaluate (a cluster's chief has not) and export in one process
+    metrics = _train_as_chief(estimator, user, params, data_path, plan,
+                              listeners=remote.listeners() if remote else ())
+    if plan.distributed:  # evaluate and export in one process
         estimator = build_estimator(user, params, model_dir)
-        metrics = metrics or _evaluate(estimator, user, params, data_path, plan)
+    if not metrics:  # a cluster's chief has not evaluated, nor has a run with nothing to train
+        metrics = _evaluate(estimator, user, params, data_path, plan)
     step = int(metrics.get("global_step", checkpoint_step(model_dir) or 0))
     logs.info(metrics_table(metrics, title=f"evaluation at step {step}"))
     export_dir = _export(estimator, user, params, model_dir,
                          before_publish=faults.before_publish if faults else None)
+    if remote:
+        export_dir = remote.publish(export_dir)
 
     result = FitResult(global_step=step, metrics=_plain_metrics(metrics), export_dir=export_dir,
                        wall_seconds=round(time.time() - started, 3), params_file=params_file,
-                       train_url=model_dir, trained=not finished,
+                       train_url=remote.url if remote else model_dir, trained=not finished,
+                       model_dir=model_dir,
                        tuning=tuning.result(params, metrics, step))
     records.write_json(os.path.join(model_dir, records.RESULT_FILE), result.to_dict())
+    if remote:
+        remote.push()
     logs.info(f"done in {result.wall_seconds:.1f}s | step {step} | export {export_dir}")
     return result
 
@@ -105,14 +114,14 @@ def build_estimator(user, params, model_dir, *, wrap=None, plan=None):
                                   warm_start_from=warm_start.settings(params, model_dir, log=logs.info))
 
 
-def _train_as_chief(estimator, user, params, data_path, plan):
+def _train_as_chief(estimator, user, params, data_path, plan, listeners=()):
     """Trains; in a cluster, clears the done-marker first and writes it when training ends,
     whatever the outcome, so that ps and evaluator tasks stop."""
     if not plan.cluster.is_distributed:
-        return _train_and_evaluate(estimator, user, params, data_path, plan)
+        return _train_and_evaluate(estimator, user, params, data_path, plan, listeners)
     with roles.marking_done(estimator.model_dir,
                             global_step=lambda: checkpoint_step(estimator.model_dir) or 0):
-        return _train_and_evaluate(estimator, user, params, data_path, plan)
+        return _train_and_evaluate(estimator, user, params, data_path, plan, listeners)
 
 
 def _run_task(plan, user, params, data_path, model_dir):
@@ -153,14 +162,14 @@ def _evaluate(estimator, user, params, data_path, plan, checkpoint=None):
     return metrics
 
 
-def _train_and_evaluate(estimator, user, params, data_path, plan):
+def _train_and_evaluate(estimator, user, params, data_path, plan, listeners=()):
     train_spec, eval_spec = specs.build(user, params, data_path=data_path,
                                         model_dir=estimator.model_dir, plan=plan)
     counter = StepCounter()
     with preemption.watch() as stop:
         stop_hook = preemption.StopHook(stop, model_dir=estimator.model_dir,
                                         save=estimator.config.is_chief, log=logs.info)
-        train_spec = _with_hooks(train_spec, counter, stop_hook)
+        train_spec = _with_hooks(train_spec, counter, stop_hook, listeners=listeners)
         try:
             # TensorFlow's distribute coordinator reads TF_CONFIG itself: show it the checked one.
             with run_config.tf_config_scope(plan.cluster):
@@ -181,10 +190,10 @@ def _train_and_evaluate(estimator, user, params, data_path, plan):
     return metrics or {}
 
 
-def _with_hooks(train_spec, *hooks):
+def _with_hooks(train_spec, *hooks, listeners=()):
     return tf.estimator.TrainSpec(train_spec.input_fn, max_steps=train_spec.max_steps,
                                   hooks=tuple(train_spec.hooks) + hooks,
-                                  saving_listeners=train_spec.saving_listeners)
+                                  saving_listeners=tuple(train_spec.saving_listeners) + tuple(listeners))
 
 
 def _diverged(model_dir, step):

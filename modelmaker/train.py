@@ -34,15 +34,14 @@ def build_parser(prog="python -m modelmaker.train", *, description=_DESCRIPTION)
     parser.add_argument("--train_url", "--model_dir", dest="train_url", default="output",
                         metavar="PATH", help="model directory: checkpoints, TensorBoard events, "
                         "exports, params.json and result.json (default: ./output)")
+    parser.add_argument("--cache_dir", metavar="PATH",
+                        help="local cache for s3://, obs://, ks3:// and gs:// data_url/train_url "
+                             "(default: $MODELMAKER_CACHE_DIR, else /cache when writable, else a temp folder)")
     parser.add_argument("--params", metavar="FILE",
                         help="parameters file, JSON or YAML (default: ./parameters.json if present)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override one parameter (reserved or custom); VALUE is read as YAML "
                              "(1000, 0.1, null, [1,2]); repeatable")
-    parser.add_argument("--install-requirements", "--install_requirements", dest="install_requirements",
-                        nargs="?", const=requirements.AUTO, metavar="FILE",
-                        help="first pip-install requirements.txt (the one beside your module, else "
-                             "in the current folder; or FILE) into this Python; pip's output is shown")
     parser.add_argument("--verbose", action="store_true",
                         help="show TensorFlow's own log lines and deprecation warnings")
     keys = parser.add_argument_group("reserved parameters (same as --set KEY=VALUE)")
@@ -55,6 +54,10 @@ def build_parser(prog="python -m modelmaker.train", *, description=_DESCRIPTION)
 def train_parser(prog="python -m modelmaker.train"):
     """`build_parser` plus the flags only training has."""
     parser = build_parser(prog)
+    parser.add_argument("--install-requirements", "--install_requirements", dest="install_requirements",
+                        nargs="?", const=requirements.AUTO, metavar="FILE",
+                        help="first pip-install requirements.txt (the one beside your module, else "
+                             "in the current folder; or FILE) into this Python; pip's output is shown")
     parser.add_argument("--report", action="store_true",
                         help="after training, write the evaluation report of the eval split to "
                              "<train_url>/analysis/eval/ (as `modelmaker evaluate` does)")
@@ -111,10 +114,16 @@ def main(argv=None, prog="python -m modelmaker.train"):
         if ignored:
             logs.info(f"ignoring arguments modelmaker does not use: {' '.join(ignored)}")
         result = api.fit(args.user_module, run_params, data_url=args.data_url,
-                         train_url=args.train_url, verbose=verbose, faults=faults)
-        if args.report and result is not None:
+                         train_url=args.train_url, cache_dir=args.cache_dir, verbose=verbose,
+                         faults=faults)
+        if args.report and result is not None:  # None: a worker, ps or evaluator task
             from modelmaker.report.evaluate import evaluate
-            evaluate(args.user_module, run_params, data_url=args.data_url, train_url=result.train_url)
+            # The report reads the local copies: train_url and data_url may be remote.
+            from modelmaker import storage
+            data = args.data_url
+            if storage.is_remote(data):  # already staged by fit(): the cache answers at once
+                data = storage.stage_data(data, cache_dir=args.cache_dir)
+            evaluate(args.user_module, run_params, data_url=data, train_url=result.model_dir)
     except ModelmakerError as e:
         print(f"modelmaker: error: {e}", file=sys.stderr)
         return e.exit_code

@@ -11,7 +11,7 @@ import tensorflow as tf
 import modelmaker
 from modelmaker import export as export_lib, runner, user_module
 from modelmaker.errors import DataError, UserModuleError
-from conftest import FAST
+from tests.conftest import FAST
 
 
 def load_and_predict(export_dir, feed):
@@ -50,6 +50,7 @@ def test_resume_continues_and_a_finished_run_trains_nothing(tiny, tmp_path, capf
     third = modelmaker.fit(tiny, dict(FAST, train_max_steps=10), train_url=out)
     err = capfd.readouterr().err
     assert not third.trained and third.global_step == 10
+    assert third.metrics["global_step"] == 10 and "accuracy" in third.metrics, "a rerun still evaluates"
     assert "nothing to train" in err
     assert third.export_dir == second.export_dir, "same checkpoint: the export is not duplicated"
     assert os.path.isfile(os.path.join(third.export_dir, "saved_model.pb"))
@@ -122,7 +123,7 @@ def serving_input_receiver_fn():
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    from conftest import TINY
+    from tests.conftest import TINY
     out = str(tmp_path_factory.mktemp("trained"))
     modelmaker.fit(TINY, FAST, train_url=out)
     return out

@@ -7,7 +7,7 @@ import pytest
 
 from modelmaker import params as p
 from modelmaker.errors import ParamsError
-from conftest import REPO
+from tests.conftest import REPO
 
 
 def resolve(*dicts):

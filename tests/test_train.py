@@ -10,7 +10,7 @@ import pytest
 
 from modelmaker import train
 from modelmaker.errors import ParamsError
-from conftest import FAST, flags, run_cli
+from tests.conftest import FAST, flags, run_cli
 
 
 def test_cli_trains_exports_and_records(tiny, tmp_path):

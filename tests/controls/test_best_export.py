@@ -7,7 +7,7 @@ import pytest
 import modelmaker
 from modelmaker import export as export_lib, records
 from modelmaker.errors import ParamsError
-from conftest import FAST
+from tests.conftest import FAST
 
 BEST_LOSS = {"metric": "loss", "mode": "min"}
 

@@ -6,7 +6,7 @@ import pytest
 
 import modelmaker
 from modelmaker import cadence, params as p, tuning
-from controls.events import summaries
+from tests.controls.events import summaries
 
 
 def describe(values, **kwargs):

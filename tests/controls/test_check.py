@@ -6,7 +6,7 @@ import re
 import pytest
 
 from modelmaker import check, combinations, params as p
-from conftest import TINY, run_cli
+from tests.conftest import TINY, run_cli
 
 
 def rows(out):

@@ -7,7 +7,7 @@ import tensorflow as tf
 import modelmaker
 from modelmaker import early_stopping, params as params_lib
 from modelmaker.distributed import done
-from conftest import FAST
+from tests.conftest import FAST
 
 # No evaluation can improve accuracy by more than 1, so the second evaluation is a bad one.
 NEVER_BETTER = {"metric": "accuracy", "mode": "max", "patience": 1, "min_delta": 1.0}

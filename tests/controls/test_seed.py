@@ -8,7 +8,7 @@ import subprocess
 import sys
 import textwrap
 
-from conftest import FAST, REPO, TINY
+from tests.conftest import FAST, REPO, TINY
 
 RUNS = textwrap.dedent("""
     import json, sys

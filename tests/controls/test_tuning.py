@@ -9,8 +9,8 @@ import pytest
 import modelmaker
 from modelmaker import tuning
 from modelmaker.errors import ParamsError
-from conftest import FAST
-from controls.events import summaries
+from tests.conftest import FAST
+from tests.controls.events import summaries
 
 
 @pytest.fixture

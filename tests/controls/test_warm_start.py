@@ -6,7 +6,7 @@ import tensorflow as tf
 
 import modelmaker
 from modelmaker.errors import ParamsError
-from conftest import FAST, TINY
+from tests.conftest import FAST, TINY
 
 # learning_rate 0: the warm-started variables stay exactly as loaded.
 STILL = dict(FAST, train_max_steps=1, save_checkpoints_steps=1, learning_rate=0.0)

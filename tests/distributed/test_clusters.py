@@ -11,8 +11,8 @@ import sys
 import textwrap
 
 from modelmaker.distributed import launch
-from conftest import REPO, flags
-from distributed.test_launch import alive, started_pids
+from tests.conftest import REPO, flags
+from tests.distributed.test_launch import alive, started_pids
 
 TOTAL = 40  # train_max_steps: replica steps over the whole cluster
 QUICK = {"train_max_steps": TOTAL, "save_checkpoints_steps": 10, "eval_steps": 2,

@@ -9,7 +9,7 @@ import pytest
 
 import modelmaker
 from modelmaker.errors import DataError
-from conftest import REPO
+from tests.conftest import REPO
 
 MNIST_DIR = os.path.join(REPO, "examples", "mnist")
 sys.path.insert(0, MNIST_DIR)

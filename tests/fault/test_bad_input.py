@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 
-import faultkit
+from tests.fault import faultkit
 from modelmaker import train
 
 TINY = open(os.path.join(faultkit.REPO, "tests", "modules", "tiny.py")).read()

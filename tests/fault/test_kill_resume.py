@@ -6,7 +6,7 @@ import signal
 
 import numpy as np
 
-import faultkit
+from tests.fault import faultkit
 from modelmaker import export as export_lib
 
 

@@ -1,6 +1,6 @@
 """A NaN/Inf loss stops training with the step it happened at and the last good checkpoint."""
 
-import faultkit
+from tests.fault import faultkit
 
 
 def test_nan_loss_names_the_step_and_the_last_good_checkpoint(tmp_path):

@@ -6,7 +6,7 @@ import signal
 
 import pytest
 
-import faultkit
+from tests.fault import faultkit
 from modelmaker import preemption
 from modelmaker.errors import Interrupted
 

@@ -9,8 +9,8 @@ import pytest
 from modelmaker import cli, fit, params as params_lib
 from modelmaker.errors import CheckpointError
 from modelmaker.report import evaluate as report
-from conftest import FAST, TINY, flags, run_cli
-from report.test_figures import assert_png_with_content
+from tests.conftest import FAST, TINY, flags, run_cli
+from tests.report.test_figures import assert_png_with_content
 
 RESULTS, SAMPLES, ARRAYS = "model_analysis_results.json", "all_samples.json", "tmp_model_analysis.npz"
 TINY_EVAL_SAMPLES = 64  # tests/modules/tiny.py: eval_input_fn yields 64 samples
