@@ -41,8 +41,10 @@ class ProgressHook(tf.estimator.SessionRunHook):
         self._step += 1
         if not run_values.results:
             return
-        # Resynchronise with the real global step (other workers may advance it).
-        self._step = max(self._step, int(run_values.results["step"]) + 1)
+        # Resynchronise with the real global step when other workers advanced it. The value read
+        # in the training run is from just before or just after its increment (no ordering
+        # between the read and the train op), so on one worker it never exceeds the counter.
+        self._step = max(self._step, int(run_values.results["step"]))
         now = time.perf_counter()
         steps, secs = self._step - self._last[0], now - self._last[1]
         self._last = (self._step, now)
