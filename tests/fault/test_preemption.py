@@ -52,11 +52,17 @@ def test_watch_records_the_first_signal_and_restores_the_handlers():
 
 
 def test_second_ctrl_c_quits_at_once():
-    with preemption.watch() as stop:
-        os.kill(os.getpid(), signal.SIGINT)
-        assert stop.signum == signal.SIGINT
-        with pytest.raises(KeyboardInterrupt):
+    # A job started in the background (as CI may run us) inherits SIGINT ignored: start from
+    # Python's own Ctrl-C handler, as an interactive run has.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with preemption.watch() as stop:
             os.kill(os.getpid(), signal.SIGINT)
+            assert stop.signum == signal.SIGINT
+            with pytest.raises(KeyboardInterrupt):
+                os.kill(os.getpid(), signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_an_ignored_signal_stays_ignored():
