@@ -1,4 +1,5 @@
-"""Provides the checkpoint hook of a one-process run, writing a light graph to TensorBoard.
+"""Provides the checkpoint hook of a one-process run: a light graph for TensorBoard, and no
+extra Session.run a step.
 
 Estimator's CheckpointSaverHook serializes the whole training graph twice into the event
 file (as a graph and as a meta graph), and `FileWriterCache` does it again for the training
@@ -7,8 +8,9 @@ memory (`Dataset.from_tensor_slices` on NumPy arrays, as the MNIST example does)
 data in the graph as constants: 25 MB for 8,000 MNIST images, so these copies cost seconds
 of a short job. Here the writers are opened on an empty graph, and the training graph is
 written once, with its large constants emptied (dtype and shape kept): all TensorBoard's
-graph view needs. Checkpoints, their cadence and the saving listeners (train_and_evaluate's
-evaluations) are Estimator's own.
+graph view needs. The base hook also runs the session a second time after every step, to
+read the global step; here it is read only when a save may be due. Checkpoints, their
+cadence and the saving listeners (train_and_evaluate's evaluations) are Estimator's own.
 """
 
 import os
@@ -39,7 +41,16 @@ def with_checkpoint_hook(spec, config):
 
 
 class CheckpointSaverHook(tf.compat.v1.train.CheckpointSaverHook):
-    """Estimator's checkpoint hook, writing one light graph instead of two full copies."""
+    """Estimator's checkpoint hook, writing one light graph instead of two full copies, and
+    reading the global step only when a save may be due."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The base class runs the session once more after *every* step to read the real
+        # global step, in case one run did many steps (TPU loops). Here one run is one step:
+        # the step fetched with the run tells when a save is due, and the real step is read
+        # only then (a train_op that advances several steps at once saves one run later).
+        self._set_steps_per_run(1)
 
     def begin(self):
         # The first chief-only hook begins before any other hook opens a writer.

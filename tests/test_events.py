@@ -72,15 +72,18 @@ def test_training_writes_a_light_graph_and_keeps_checkpoints_and_evaluation(tmp_
     assert result.global_step == 20 and "accuracy" in result.metrics and result.export_dir
     assert not os.path.exists(os.path.join(out, "graph.pbtxt"))
     assert not glob.glob(os.path.join(out, "*.meta"))
-    assert tf.train.latest_checkpoint(out).endswith("model.ckpt-20")
+    state = tf.train.get_checkpoint_state(out)
+    assert [os.path.basename(p) for p in state.all_model_checkpoint_paths] == [
+        "model.ckpt-0", "model.ckpt-10", "model.ckpt-20"]  # the cadence, reading the step lazily
     train_events = _events(out)
     graphs = [tf.compat.v1.GraphDef.FromString(e.graph_def) for e in train_events if e.graph_def]
     assert graphs and len(graphs[-1].node) > 20  # the training graph, not the empty one
     assert sum(os.path.getsize(p) for p in glob.glob(os.path.join(out, "events.*"))) < 200_000
     tags = {v.tag for e in train_events for v in e.summary.value}
     assert {"loss", "global_step/sec"} <= tags
-    eval_tags = {v.tag for e in _events(os.path.join(out, "eval")) for v in e.summary.value}
-    assert "accuracy" in eval_tags
+    evaluated = {e.step for e in _events(os.path.join(out, "eval"))
+                 for v in e.summary.value if v.tag == "accuracy"}
+    assert evaluated == {10, 20}  # train_and_evaluate's listener, at each checkpoint
 
     again = modelmaker.fit(str(module), dict(params, train_max_steps=30), train_url=out)
     assert again.global_step == 30 and again.trained
