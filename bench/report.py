@@ -20,7 +20,7 @@ TARGETS = {
 KEYS = ("train_overhead_ratio", "e2e_vs_keras", "startup_s", "import_tf_s", "serve_p50_ms",
         "serve_p99_ms", "inprocess_p50_ms", "accuracy", "modelmaker_steps_per_s",
         "estimator_steps_per_s", "modelmaker_wall_s", "estimator_wall_s", "keras_wall_s",
-        "keras_accuracy", "estimator_startup_s", "train_overhead_ratio_cpu")
+        "keras_accuracy", "estimator_startup_s", "train_overhead_ratio_best_slice")
 
 
 def median(values):
@@ -62,8 +62,8 @@ def figures(runs):
     out = dict.fromkeys(KEYS)
     out.update(
         train_overhead_ratio=median(paired_ratios(col(mm, "steps_per_s"), col(est, "steps_per_s"))),
-        train_overhead_ratio_cpu=median(paired_ratios(col(mm, "steps_per_cpu_s"),
-                                                      col(est, "steps_per_cpu_s"))),
+        train_overhead_ratio_best_slice=median(paired_ratios(col(mm, "best_slice_steps_per_s"),
+                                                             col(est, "best_slice_steps_per_s"))),
         e2e_vs_keras=median(paired_ratios(col(keras, "wall_s"), col(mm, "wall_s"))),
         startup_s=median(col(mm, "startup_s")),
         estimator_startup_s=median(col(est, "startup_s")),
@@ -95,7 +95,7 @@ def met(key, value):
 
 _ROWS = (
     ("train_overhead_ratio", "modelmaker / hand-written tf.estimator steps/s (steady state)"),
-    ("train_overhead_ratio_cpu", "the same per CPU-second of each process (load-robust check)"),
+    ("train_overhead_ratio_best_slice", "the same, fastest eighth of each window (load check)"),
     ("e2e_vs_keras", "Keras wall / modelmaker wall, whole job (>1: modelmaker faster)"),
     ("startup_s", "process start -> first training step, modelmaker (s)"),
     ("estimator_startup_s", "process start -> first training step, hand-written (s)"),
@@ -115,7 +115,7 @@ _ROWS = (
 
 def table(figs):
     """A plain-text table: figure, value, target and whether it is met."""
-    lines = [f"{'figure':<24} {'value':>10}  {'target':<8} {'met':<4} meaning"]
+    lines = [f"{'figure':<31} {'value':>10}  {'target':<8} {'met':<4} meaning"]
     for key, meaning in _ROWS:
         value = figs.get(key)
         shown = "null" if value is None else f"{value:.4g}"
@@ -124,5 +124,5 @@ def table(figs):
             op, goal = TARGETS[key]
             target = f"{op} {goal:g}"
             ok = {True: "yes", False: "NO", None: "-"}[met(key, value)]
-        lines.append(f"{key:<24} {shown:>10}  {target:<8} {ok:<4} {meaning}")
+        lines.append(f"{key:<31} {shown:>10}  {target:<8} {ok:<4} {meaning}")
     return "\n".join(lines)

@@ -1,6 +1,6 @@
 """`make bench`: modelmaker against hand-written tf.estimator and tf.keras, side by side in one run.
 
-    .venv/bin/python bench/run.py                      # everything, 3 repeats (~10 min on 2 cores)
+    .venv/bin/python bench/run.py                      # everything, 5 repeats (~8 min on 2 cores)
     .venv/bin/python bench/run.py --only overhead      # one figure: overhead | e2e | startup | serve
     .venv/bin/python bench/run.py --quick              # plumbing check: a few steps, one repeat
 
@@ -40,7 +40,7 @@ def parse(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", action="append", choices=sorted(FIGURES),
                         help="measure only this figure (repeatable); default: all")
-    parser.add_argument("--repeats", type=int, default=3, help="runs of each side (median)")
+    parser.add_argument("--repeats", type=int, default=5, help="runs of each side (median)")
     parser.add_argument("--steps", type=int, default=3000, help="training steps per job")
     parser.add_argument("--window", default="500,2500",
                         help="steady-state window: first,last step timed")
