@@ -36,5 +36,5 @@ setup(
     extras_require={
         "test": ["pytest>=7", "hypothesis>=6", "moto[server]>=5.2,<6"],
     },
-    entry_points={"console_scripts": ["modelmaker=modelmaker.cli:main"]},
+    entry_points={"console_scripts": ["modelmaker=modelmaker.commands.cli:main"]},
 )

@@ -11,7 +11,9 @@ import os
 import time
 from typing import Any, Mapping, Optional
 
-from modelmaker import logs, params as params_lib, records, run_config, storage, user_module as user_module_lib
+from modelmaker import logs, config as params_lib, records, storage
+from modelmaker.engine.estimator import run_config
+from modelmaker.user import module as user_module_lib
 from modelmaker.errors import DataError, ParamsError
 
 

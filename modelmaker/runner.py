@@ -8,12 +8,15 @@ import time
 
 import tensorflow as tf
 
-from modelmaker import (adapters, export as export_lib, logs, params as params_lib, precheck, preemption,
-                        records, run_config, specs)
-from modelmaker.distributed import cluster as cluster_lib, roles, strategies
-from modelmaker import cadence, tuning, warm_start
+from modelmaker.engine.estimator import adapters, precheck, run_config, specs
+from modelmaker.engine import export as export_lib
+from modelmaker import logs, config as params_lib, records
+from modelmaker.engine.hooks import preemption
+from modelmaker.cluster import tf_config as cluster_lib, roles, strategies
+from modelmaker.controls import cadence, tuning
+from modelmaker.engine import warm_start
 from modelmaker.errors import CheckpointError
-from modelmaker.progress import StepCounter, metrics_table
+from modelmaker.engine.hooks.progress import StepCounter, metrics_table
 
 
 def run(*, user, params, data_path, model_dir, started, faults=None, cluster=cluster_lib.LOCAL,

@@ -9,7 +9,9 @@ import pytest
 import tensorflow as tf
 
 import modelmaker
-from modelmaker import export as export_lib, runner, user_module
+from modelmaker.engine import export as export_lib
+from modelmaker import runner
+from modelmaker.user import module as user_module
 from modelmaker.errors import DataError, UserModuleError
 from tests.conftest import FAST
 
@@ -135,7 +137,7 @@ def test_all_four_serving_receiver_forms_export(form, trained, tiny, write_modul
     user = user_module.load(write_module(source, f"recv_{form}"))
     params = modelmaker.api.to_run_params(FAST)
     estimator = runner.build_estimator(user, params, trained)
-    from modelmaker import adapters
+    from modelmaker.engine.estimator import adapters
     path, _ = export_lib.export(estimator, adapters.serving_input_receiver_fn(user),
                                 base=str(tmp_path / form), checkpoint_path=tf.train.latest_checkpoint(trained),
                                 global_step=10)

@@ -16,7 +16,9 @@ from typing import Any, Mapping, Optional
 import numpy as np
 import tensorflow as tf
 
-from modelmaker import adapters, export as export_lib, logs, runner
+from modelmaker.engine.estimator import adapters
+from modelmaker.engine import export as export_lib
+from modelmaker import logs, runner
 from modelmaker.errors import CheckpointError, DataError, ParamsError, UserModuleError
 
 LABEL = "modelmaker/label"        # a label tensor; dict labels become LABEL/<key>

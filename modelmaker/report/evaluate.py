@@ -14,7 +14,8 @@ import datetime
 import os
 from typing import Any, Mapping
 
-from modelmaker import api, logs, params as params_lib, records, user_module as user_module_lib
+from modelmaker import api, logs, config as params_lib, records
+from modelmaker.user import module as user_module_lib
 from modelmaker.errors import ParamsError
 
 SPLITS = {"eval": ("eval",), "train": ("train",), "both": ("train", "eval")}

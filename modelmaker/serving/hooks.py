@@ -23,7 +23,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from modelmaker import user_module as user_module_lib
+from modelmaker.user import module as user_module_lib
 from modelmaker.errors import UserModuleError
 from modelmaker.serving import response
 from modelmaker.serving.errors import BadRequest

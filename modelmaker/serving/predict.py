@@ -5,7 +5,8 @@ go through the user's preprocess/postprocess as on the raw endpoint. So a predic
 printed here equals the one the server answers for the same input.
 """
 
-from modelmaker import export as export_lib, logs
+from modelmaker.engine import export as export_lib
+from modelmaker import logs
 from modelmaker.errors import DataError
 from modelmaker.serving import codec, hooks as hooks_lib, model as model_lib, rawinput, response
 from modelmaker.serving import versions as versions_lib

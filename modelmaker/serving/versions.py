@@ -16,7 +16,7 @@ import re
 import threading
 from typing import Optional
 
-from modelmaker import export as export_lib
+from modelmaker.engine import export as export_lib
 from modelmaker.serving import model as model_lib
 from modelmaker.serving.errors import NotFound
 

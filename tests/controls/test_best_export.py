@@ -5,7 +5,8 @@ import json
 import pytest
 
 import modelmaker
-from modelmaker import export as export_lib, records
+from modelmaker.engine import export as export_lib
+from modelmaker import records
 from modelmaker.errors import ParamsError
 from tests.conftest import FAST
 

@@ -5,7 +5,8 @@ import json
 import pytest
 
 import modelmaker
-from modelmaker import cadence, params as p, tuning
+from modelmaker.controls import cadence, tuning
+from modelmaker import config as p
 from tests.controls.events import summaries
 
 

@@ -5,8 +5,9 @@ import json
 import tensorflow as tf
 
 import modelmaker
-from modelmaker import early_stopping, params as params_lib
-from modelmaker.distributed import done
+from modelmaker.controls import early_stopping
+from modelmaker import config as params_lib
+from modelmaker.cluster import done
 from tests.conftest import FAST
 
 # No evaluation can improve accuracy by more than 1, so the second evaluation is a bad one.

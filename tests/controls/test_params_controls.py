@@ -2,7 +2,7 @@
 
 import pytest
 
-from modelmaker import params as p
+from modelmaker import config as p
 from modelmaker.errors import ParamsError
 
 

@@ -7,7 +7,7 @@ import types
 import pytest
 
 import modelmaker
-from modelmaker import tuning
+from modelmaker.controls import tuning
 from modelmaker.errors import ParamsError
 from tests.conftest import FAST
 from tests.controls.events import summaries

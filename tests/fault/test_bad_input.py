@@ -13,7 +13,7 @@ import shutil
 import pytest
 
 from tests.fault import faultkit
-from modelmaker import train
+from modelmaker.commands import train
 
 TINY = open(os.path.join(faultkit.REPO, "tests", "modules", "tiny.py")).read()
 FAST = ["--train_max_steps=4", "--save_checkpoints_steps=2", "--eval_steps=1",

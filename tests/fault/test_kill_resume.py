@@ -7,7 +7,7 @@ import signal
 import numpy as np
 
 from tests.fault import faultkit
-from modelmaker import export as export_lib
+from modelmaker.engine import export as export_lib
 
 
 def test_sigkill_after_a_checkpoint_then_rerun_finishes_exactly(tmp_path):

@@ -8,7 +8,7 @@ import math
 import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
-from modelmaker import params as params_lib
+from modelmaker import config as params_lib
 from modelmaker.errors import ParamsError
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

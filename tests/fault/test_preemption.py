@@ -7,7 +7,7 @@ import signal
 import pytest
 
 from tests.fault import faultkit
-from modelmaker import preemption
+from modelmaker.engine.hooks import preemption
 from modelmaker.errors import Interrupted
 
 

@@ -6,7 +6,8 @@ import os
 import numpy as np
 import pytest
 
-from modelmaker import cli, fit, params as params_lib
+from modelmaker.commands import cli
+from modelmaker import fit, config as params_lib
 from modelmaker.errors import CheckpointError
 from modelmaker.report import evaluate as report
 from tests.conftest import FAST, TINY, flags, run_cli

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from modelmaker import params as params_lib
+from modelmaker import config as params_lib
 from modelmaker.errors import ParamsError, UserModuleError
 from modelmaker.report import select
 

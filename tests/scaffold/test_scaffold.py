@@ -5,7 +5,8 @@ import os
 
 import pytest
 
-from modelmaker import cli, params as params_lib, scaffold
+from modelmaker.commands import cli
+from modelmaker import config as params_lib, scaffold
 from modelmaker.errors import ScaffoldError
 
 PROJECT_FILES = ("README.md", "mymodel.py", "parameters.json", "requirements.txt")

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import modelmaker
-from modelmaker.serving import command
+from modelmaker.commands import serve as command
 
 from . import savedmodels
 from .harness import Client

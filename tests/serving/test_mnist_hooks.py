@@ -10,7 +10,8 @@ import numpy as np
 import tensorflow as tf
 
 import modelmaker
-from modelmaker.serving import command, hooks as hooks_lib
+from modelmaker.commands import serve as command
+from modelmaker.serving import hooks as hooks_lib
 
 from . import savedmodels
 from .harness import Client, serving

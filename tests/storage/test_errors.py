@@ -5,7 +5,8 @@ import os
 
 import pytest
 
-from modelmaker import api, train
+from modelmaker import api
+from modelmaker.commands import train
 from modelmaker.errors import DataError
 from tests.storage.conftest import SECRET, free_port, start_moto, stop
 

@@ -6,7 +6,8 @@ import shutil
 
 import pytest
 
-from modelmaker import api, train
+from modelmaker import api
+from modelmaker.commands import train
 from modelmaker.storage import sync
 from tests.storage.conftest import SECRET
 from tests.storage import files_module

@@ -1,0 +1,159 @@
+"""`modelmaker check`: a pre-flight run that finds in seconds what a long job would find late.
+
+    modelmaker check --user_module mymodel --data_url data/ [--params parameters.json]
+
+It validates the parameters and what they mean together (`modelmaker.combinations`), then
+trains 5 steps, evaluates 2 batches and exports a SavedModel that it loads back, all in a
+temporary folder (`modelmaker.dry_run`), and prints a pass/fail table. --train_url is not
+touched. Exit code 0 when nothing failed
+(warnings allowed), 2 when something did.
+"""
+
+import json
+import os
+import sys
+import tempfile
+import time
+
+from modelmaker import api
+from modelmaker.controls import cadence
+from modelmaker.config import combinations
+from modelmaker.commands import train
+from modelmaker.user import module as user_module_lib
+from modelmaker.errors import ModelmakerError, ParamsError
+
+PROG = "modelmaker check"
+PASS, WARN, FAIL, SKIP, INFO = "pass", "warn", "fail", "skip", "info"
+
+_DESCRIPTION = """Pre-flight check: validate the parameters and their combined meaning, then
+train 5 steps, evaluate 2 batches and export a SavedModel in a temporary folder, and print
+a pass/fail table. Takes seconds; never writes to --train_url. Exit code 0 when nothing
+failed (warnings allowed), 2 when something did."""
+
+
+class Table:
+    """The rows of the report; a failed row makes the later stages skip."""
+
+    def __init__(self):
+        self.rows = []
+
+    @property
+    def failed(self):
+        return any(result == FAIL for _, result, _ in self.rows)
+
+    def add(self, name, result, detail=""):
+        self.rows.append((name, result, " ".join(str(detail).split())))
+
+    def stage(self, name, fn, *args):
+        """Runs `fn(*args)` -> (detail, value) unless a stage failed; returns value (None on failure)."""
+        if self.failed:
+            self.add(name, SKIP, "an earlier check failed")
+            return None
+        try:
+            detail, value = fn(*args)
+        except ModelmakerError as e:
+            self.add(name, FAIL, e)
+            return None
+        except Exception as e:  # noqa: BLE001 -- the user's code may raise anything; report it
+            self.add(name, FAIL, f"{type(e).__name__}: {_first_line(str(e))}")
+            return None
+        self.add(name, PASS, detail)
+        return value
+
+    def render(self):
+        width = max(len(name) for name, _, _ in self.rows)
+        lines = [f"{'check':<{width}}  result  detail", f"{'-' * width}  ------  ------"]
+        lines += [f"{name:<{width}}  {result:<6}  {detail}" for name, result, detail in self.rows]
+        return "\n".join(lines)
+
+
+def main(argv=None):
+    """Runs the check; prints the table to stdout and returns 0, or 2 when a check failed."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    verbose = "--verbose" in argv
+    if not verbose:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # must precede `import tensorflow`
+    started, table = time.monotonic(), Table()
+    parser = train.build_parser(PROG)
+    parser.description = _DESCRIPTION
+    parsed = table.stage("parameters", _parameters, argv, parser)
+    if parsed is not None:
+        # The check runs in this one process; TF_CONFIG is read here, at the edge, and hidden
+        # from Estimator, which would otherwise try to join the cluster.
+        tf_config = os.environ.pop("TF_CONFIG", None)
+        try:
+            _run(table, *parsed, tf_config=tf_config, verbose=verbose)
+        finally:
+            if tf_config is not None:
+                os.environ["TF_CONFIG"] = tf_config
+    print(f"{PROG}: {_module_shown(argv)}; nothing is written to --train_url\n")
+    print(table.render())
+    warnings = sum(result == WARN for _, result, _ in table.rows)
+    verdict = "FAILED" if table.failed else "passed"
+    print(f"\n{verdict} ({warnings} warning{'s' * (warnings != 1)}) in {time.monotonic() - started:.1f} s")
+    return 2 if table.failed else 0
+
+
+def _parameters(argv, parser):
+    args, params, _ = train.parse(argv, prog=PROG, parser=parser)
+    custom = ", ".join(sorted(params.custom)) or "none"
+    changed = sorted(k for k, src in params.sources.items() if src != "defaults" and k not in params.custom)
+    return f"reserved set: {', '.join(changed) or 'none (all defaults)'}; custom: {custom}", (args, params)
+
+
+def _run(table, args, params, *, tf_config, verbose):
+    """The stages after the parameters; adds their rows and the combined-meaning findings."""
+    facts = table.stage("TF_CONFIG", _cluster_facts, tf_config) or combinations.Facts()
+    user = table.stage("user module", _user_module, args.user_module)
+    data_path = table.stage("data_url", _data_url, args.data_url)
+    if not table.failed:
+        from modelmaker.commands import dry_run
+        from modelmaker import logs  # imports TensorFlow
+        logs.setup(verbose)
+        with tempfile.TemporaryDirectory(prefix="modelmaker-check-") as scratch:
+            facts = dry_run.run_stages(table, user, params, data_path, scratch, facts)
+    table.add("evaluation cadence", INFO, cadence.describe(params, evaluator_task=facts.has_evaluator))
+    for finding in combinations.findings(params, facts):
+        table.add("combined meaning", finding.level, finding.text)
+
+
+def _cluster_facts(tf_config):
+    """`combinations.Facts` with the cluster's jobs and whether TF_CONFIG names an evaluator."""
+    if not tf_config:
+        return "not set: one process", combinations.Facts()
+    try:
+        config = json.loads(tf_config)
+        cluster, task = config.get("cluster") or {}, config.get("task") or {}
+        jobs = tuple(sorted({"master": "chief"}.get(j, j) for j in cluster if j != "evaluator"))
+        evaluator = "evaluator" in cluster or task.get("type") == "evaluator"
+    except (ValueError, AttributeError):
+        raise ParamsError(f"TF_CONFIG is not a JSON object with `cluster` and `task`: {tf_config[:120]!r}. "
+                          "Fix it, or unset it for a one-process run.") from None
+    shown = ", ".join(jobs) + (", evaluator" if evaluator else "")
+    return f"cluster: {shown or 'none'}", combinations.Facts(cluster_jobs=jobs, has_evaluator=evaluator)
+
+
+def _user_module(spec):
+    user = user_module_lib.load(spec)
+    args = ", ".join(user.model_fn_args)
+    return f"{user.origin}: model_fn({args}) and the three input/serving functions", user
+
+
+def _data_url(data_url):
+    path = api.check_data_url(data_url)
+    return (path or "none given: the input functions choose their data"), path
+
+
+def _module_shown(argv):
+    """The --user_module value in `argv`, for the heading."""
+    for i, token in enumerate(argv):
+        if token.startswith("--user_module="):
+            return token.split("=", 1)[1]
+        if token == "--user_module" and i + 1 < len(argv):
+            return argv[i + 1]
+    return "(no --user_module)"
+
+
+def _first_line(text):
+    text = text.strip()
+    return text.splitlines()[0] if text else text

@@ -1,0 +1,142 @@
+"""Provides early stopping: end training once an evaluation metric has stopped improving.
+
+    "early_stopping": {"metric": "loss", "mode": "min", "patience": 3, "min_delta": 0.001}
+
+After each evaluation, `Monitor.update` (run by `MonitorExporter`, so it runs wherever
+evaluation runs: in the training process, or in a separate evaluator task) compares the
+metric with the best so far and counts the evaluations since the last improvement larger
+than `min_delta`. Best and count live in `<train_url>/early_stopping.json`. When the count
+reaches `patience`:
+- `StopHook`, on every training worker, sees the decision (in memory, or in that file every
+  few seconds) and stops training;
+- `DoneListener`, on the chief only, writes the done-marker (`modelmaker.distributed.done`)
+  so that an evaluator and parameter servers stop too; Estimator alone leaves the evaluator
+  waiting for `train_max_steps` forever.
+A rerun in a train_url that stopped early trains nothing, as a finished run does, unless the
+metric, mode or patience changed (`modelmaker.specs` lowers its max_steps).
+"""
+
+import dataclasses
+import os
+import time
+
+import tensorflow as tf
+
+from modelmaker.controls import target as monitor
+from modelmaker import records
+from modelmaker.cluster import done
+
+NAME = "early_stopping"
+STATE = "early_stopping.json"
+POLL_SECS = 2.0   # how often a training worker rereads the decision an evaluator wrote
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    """The early_stopping parameter: what to watch and how long to wait."""
+
+    watched: monitor.Target
+    patience: int
+
+
+def setting(params):
+    """The `Setting` of `params["early_stopping"]`, or None when early stopping is off."""
+    value = params["early_stopping"]
+    if value is None:
+        return None
+    return Setting(monitor.Target(value["metric"], key="early_stopping", mode=value["mode"],
+                                  min_delta=value["min_delta"]), value["patience"])
+
+
+class Monitor:
+    """The early-stopping state of one train_url, shared by the exporter and the hooks."""
+
+    def __init__(self, chosen, model_dir, *, log):
+        self.setting = chosen
+        self.model_dir = model_dir
+        self._log = log
+        self.state = None
+        self.reload()
+
+    @property
+    def path(self):
+        return os.path.join(self.model_dir, STATE)
+
+    def reload(self):
+        """Rereads the persisted state (another task may have written it)."""
+        found = records.read_json(self.path)
+        self.state = found if self.setting.watched.matches(found) else None
+
+    def should_stop(self):
+        return bool(self.state) and self.state["bad_evaluations"] >= self.setting.patience
+
+    def update(self, eval_result):
+        """Counts one evaluation; persists and returns the new state.
+
+        Once training should stop, the state is final: evaluations of checkpoints saved
+        before the workers noticed do not undo the decision.
+        """
+        watched = self.setting.watched
+        value = watched.read(eval_result)
+        step = int(eval_result[tf.compat.v1.GraphKeys.GLOBAL_STEP])
+        state = dict(self.state or {"metric": watched.metric, "mode": watched.mode, "best": None,
+                                    "best_step": None, "bad_evaluations": 0, "last_step": 0})
+        if self.should_stop() or step <= state["last_step"]:
+            return state  # decided already, or the same checkpoint again (e.g. after a restart)
+        if watched.improved(value, state["best"]):
+            state.update(best=value, best_step=step, bad_evaluations=0)
+        else:
+            state["bad_evaluations"] += 1
+            best = "nothing yet" if state["best"] is None else f"{state['best']:.6g} (step {state['best_step']})"
+            self._log(f"early stopping: {watched.metric} {value:.6g} at step {step} is no better than "
+                      f"{best} by more than {watched.min_delta:g}; "
+                      f"{state['bad_evaluations']} of {self.setting.patience} evaluations without improvement")
+        state["last_step"] = step
+        records.write_json(self.path, state)
+        self.state = state
+        if self.should_stop():
+            self._log(f"early stopping: stopping training at step {step}")
+        return state
+
+
+class MonitorExporter(tf.estimator.Exporter):
+    """Runs `Monitor.update` after each evaluation; exports nothing."""
+
+    def __init__(self, watching):
+        self._monitor = watching
+
+    @property
+    def name(self):
+        return NAME
+
+    def export(self, estimator, export_path, checkpoint_path, eval_result, is_the_final_export):
+        self._monitor.update(eval_result)
+        return None
+
+
+class StopHook(tf.estimator.SessionRunHook):
+    """Stops training on this worker once the monitor has decided so."""
+
+    def __init__(self, watching, *, poll_secs=POLL_SECS):
+        self._monitor = watching
+        self._poll_secs = poll_secs
+        self._next_poll = 0.0
+
+    def after_run(self, run_context, run_values):
+        now = time.monotonic()
+        if now >= self._next_poll:  # an evaluator task may have decided in another process
+            self._monitor.reload()
+            self._next_poll = now + self._poll_secs
+        if self._monitor.should_stop():
+            run_context.request_stop()
+
+
+class DoneListener(tf.estimator.CheckpointSaverListener):
+    """On the chief (saving listeners run only there): writes the done-marker after an early stop."""
+
+    def __init__(self, watching):
+        self._monitor = watching
+
+    def end(self, session, global_step_value):
+        if self._monitor.should_stop():
+            done.write(self._monitor.model_dir, reason=NAME, global_step=global_step_value)

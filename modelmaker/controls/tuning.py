@@ -1,0 +1,83 @@
+"""Provides the tuning objective: the evaluation metric a hyperparameter tuner optimises.
+
+    "tuning_metric": "accuracy"
+
+After each evaluation, `Reporter` writes that metric as the TensorBoard scalar
+`training/hptuning/metric` into `<train_url>/eval/` (the tag KDL's and AI Platform's tuners
+read) and, when the `cloudml-hypertune` package is importable, reports it under the same tag
+with `hypertune.HyperTune().report_hyperparameter_tuning_metric` (Vertex AI / AI Platform's
+default metric tag). The final value also goes into `result.json` as `tuning`.
+"""
+
+import functools
+import os
+
+import tensorflow as tf
+
+from modelmaker.controls import target as monitor
+
+TAG = "training/hptuning/metric"
+EVAL_DIR = "eval"   # Estimator's evaluation summaries, for an EvalSpec without a name
+
+
+def target(params):
+    """The `monitor.Target` of `tuning_metric`, or None when no objective is named."""
+    name = params["tuning_metric"]
+    return None if name is None else monitor.Target(name, key="tuning_metric")
+
+
+def result(params, metrics, global_step):
+    """The `tuning` entry of result.json: {metric, value, global_step}, or None."""
+    watched = target(params)
+    if watched is None or watched.metric not in metrics:
+        return None
+    return {"metric": watched.metric, "value": watched.read(metrics), "global_step": int(global_step)}
+
+
+def write_summary(model_dir, value, global_step):
+    """Appends `value` at `global_step` as the `training/hptuning/metric` scalar in the eval dir."""
+    summary = tf.compat.v1.Summary(value=[tf.compat.v1.Summary.Value(tag=TAG, simple_value=value)])
+    # Exporters run inside Estimator's training graph when training and evaluation share a
+    # process; a v1 FileWriter needs a graph of its own there (and outside eager mode).
+    with tf.Graph().as_default():
+        writer = tf.compat.v1.summary.FileWriterCache.get(os.path.join(model_dir, EVAL_DIR))
+        writer.add_summary(summary, global_step)
+        writer.flush()
+
+
+def report_hypertune(value, global_step):
+    """Reports to cloudml-hypertune when it is installed; returns whether it was."""
+    reporter = hypertune_reporter()
+    if reporter is None:
+        return False
+    reporter.report_hyperparameter_tuning_metric(
+        hyperparameter_metric_tag=TAG, metric_value=value, global_step=global_step)
+    return True
+
+
+@functools.lru_cache(maxsize=None)
+def hypertune_reporter():
+    """The process's `hypertune.HyperTune()`, or None when cloudml-hypertune is not installed."""
+    try:
+        import hypertune
+    except ImportError:
+        return None
+    return hypertune.HyperTune()
+
+
+class Reporter(tf.estimator.Exporter):
+    """Publishes the tuning objective after each evaluation; exports nothing."""
+
+    def __init__(self, watched):
+        self._watched = watched
+
+    @property
+    def name(self):
+        return "tuning"
+
+    def export(self, estimator, export_path, checkpoint_path, eval_result, is_the_final_export):
+        value = self._watched.read(eval_result)
+        step = int(eval_result[tf.compat.v1.GraphKeys.GLOBAL_STEP])
+        write_summary(estimator.model_dir, value, step)
+        report_hypertune(value, step)
+        return None

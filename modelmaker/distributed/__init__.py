@@ -1,1 +1,0 @@
-"""Distributed training: cluster roles, strategies, the done-marker and the local launcher."""

@@ -1,0 +1,1 @@
+"""The training engine: the `Engine` interface, its implementations, hooks, export, warm start."""

@@ -1,0 +1,1 @@
+"""The reference engine: tf.estimator builds, trains, evaluates, exports and predicts."""

@@ -1,0 +1,1 @@
+"""SessionRunHooks any graph-mode engine runs: checkpoints, progress lines, graceful stops."""

@@ -1,0 +1,1 @@
+"""Starting a cluster: the local launcher and the Kubeflow TFJob printer."""

@@ -1,0 +1,1 @@
+"""Loading the user module and checking its four functions and what they return."""

@@ -1,0 +1,86 @@
+"""Tests for the training command line: `python -m modelmaker.train` and `modelmaker train`."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from modelmaker.commands import train
+from modelmaker.errors import ParamsError
+from tests.conftest import FAST, flags, run_cli
+
+
+def test_cli_trains_exports_and_records(tiny, tmp_path):
+    out = tmp_path / "out"
+    (tmp_path / "parameters.json").write_text(json.dumps({"train_max_steps": 4, "lr_custom": 1}))
+    proc = run_cli(["--user_module", tiny, "--train_url", str(out), "--save_checkpoints_steps=5",
+                    "--eval_steps=2", "--eval_throttle_secs=0", "--set", "train_max_steps=6",
+                    "--platform_flag", "x"], cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads((out / "result.json").read_text())
+    assert result["global_step"] == 6, "--set beats ./parameters.json"
+    params = json.loads((out / "params.json").read_text())
+    assert params["lr_custom"] == 1, "./parameters.json is read when no --params is given"
+    assert os.path.isfile(os.path.join(result["export_dir"], "saved_model.pb"))
+    assert "ignoring arguments modelmaker does not use: --platform_flag x" in proc.stderr
+    assert "evaluation at step 6" in proc.stderr and "accuracy" in proc.stderr
+    assert "cuDNN" not in proc.stderr and "deprecated" not in proc.stderr, "TF noise is quiet by default"
+
+
+def test_cli_aliases_and_progress_lines(tiny, tmp_path):
+    out = tmp_path / "out"
+    proc = run_cli(["--user_module", tiny, "--model_dir", str(out), "--data_dir", str(tmp_path),
+                    *flags(FAST)])
+    assert proc.returncode == 0, proc.stderr
+    assert "train | step 5/10 |" in proc.stderr and "steps/s | loss" in proc.stderr and "ETA" in proc.stderr
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--train_url_", "x"], "did you mean --train_url"),
+    (["--train-max-steps=5"], "did you mean --train_max_steps"),
+    (["--set", "train_max_step=5"], "did you mean `train_max_steps`"),
+    (["--train_max_steps=abc"], "must be a whole number"),
+    (["--set", "nonsense"], "key=value"),
+])
+def test_parse_errors(tiny, args, words):
+    with pytest.raises(ParamsError, match=words):
+        train.parse(["--user_module", tiny, *args], cwd="/")
+
+
+def test_user_mistake_prints_one_line_and_exits_2(tmp_path):
+    proc = run_cli(["--user_module", "no_such_module_here", "--train_url", str(tmp_path / "o")],
+                   cwd=str(tmp_path))
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    lines = [l for l in proc.stderr.splitlines() if l.startswith("modelmaker: error:")]
+    assert len(lines) == 1 and "not found" in lines[0]
+
+
+def test_bug_keeps_its_traceback_and_exits_1(tiny, write_module, tmp_path):
+    # A failure modelmaker does not classify as the user's (here: an unexpected TF error) is a bug path.
+    path = write_module(open(tiny).read().replace(
+        "def train_input_fn(path, params):\n",
+        "def train_input_fn(path, params):\n    raise RuntimeError('boom')\n"), "boom")
+    proc = run_cli(["--user_module", path, "--train_url", str(tmp_path / "o"), *flags(FAST)])
+    assert proc.returncode == 1 and "Traceback" in proc.stderr and "boom" in proc.stderr
+
+
+def test_help_explains_flags():
+    proc = run_cli(["--help"])
+    assert proc.returncode == 0
+    for flag in ("--user_module", "--data_url", "--train_url", "--params", "--set", "--train_max_steps"):
+        assert flag in proc.stdout
+
+
+def test_console_script_runs_train(tiny, tmp_path):
+    exe = shutil.which("modelmaker", path=os.path.dirname(sys.executable))
+    if exe is None:
+        pytest.skip("the modelmaker console script is not installed in this environment")
+    out = tmp_path / "o"
+    proc = subprocess.run([exe, "train", "--user_module", tiny, "--train_url", str(out), *flags(FAST)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "result.json").exists()

@@ -1,0 +1,92 @@
+"""Real clusters on 127.0.0.1: parameter servers with an evaluator, multi-worker mirrored, and
+mirrored over two logical CPUs. Each asserts the final global step under the step rule
+(train_max_steps counts every replica's steps), the export, and that no process is left."""
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+from modelmaker.commands import launch
+from tests.conftest import REPO, flags
+from tests.launch.test_launch import alive, started_pids
+
+TOTAL = 40  # train_max_steps: replica steps over the whole cluster
+QUICK = {"train_max_steps": TOTAL, "save_checkpoints_steps": 10, "eval_steps": 2,
+         "eval_throttle_secs": 0, "eval_start_delay_secs": 0, "worker_max_delay_secs": 0,
+         "log_step_count_steps": 10, "cluster_idle_timeout_secs": 120}
+
+
+def launch_local(shape, tiny, out_dir, **extra):
+    """Runs `modelmaker launch --local SHAPE` in this process; returns (exit code, output)."""
+    out = io.StringIO()
+    argv = ["--local", shape, "--grace", "30", "--timeout", "200", "--",
+            "--user_module", tiny, "--train_url", str(out_dir), *flags(dict(QUICK, **extra))]
+    try:
+        code = launch.main(argv, environ=dict(os.environ, PYTHONPATH=REPO), out=out)
+    finally:
+        for pid in started_pids(out.getvalue()):
+            if alive(pid):
+                os.killpg(pid, signal.SIGKILL)
+    return code, out.getvalue()
+
+
+def check_outputs(out_dir, output):
+    result = json.loads((out_dir / "result.json").read_text())
+    assert os.path.isfile(os.path.join(result["export_dir"], "saved_model.pb"))
+    assert "accuracy" in result["metrics"], "the chief ran the final evaluation"
+    assert not any(alive(pid) for pid in started_pids(output))
+    return result
+
+
+def test_parameter_servers_worker_and_evaluator(tiny, tmp_path):
+    out_dir = tmp_path / "ps"
+    code, output = launch_local("worker=1,ps=1,evaluator=1", tiny, out_dir)
+    assert code == 0, output
+    result = check_outputs(out_dir, output)
+    # Asynchronous: one global step per worker batch; the two trainers may overshoot by one.
+    assert TOTAL <= result["global_step"] <= TOTAL + 1, output
+    assert "[chief/0] distribute parameter_server" in output
+    assert "[ps/0] ps 0 stopping: the chief is done (finished" in output, output
+    assert "[evaluator/0] evaluation at step" in output
+    assert "[evaluator/0] evaluator stopping:" in output
+    assert "[launch] all tasks finished" in output, "ps and evaluator ended on their own"
+    for marker in ("modelmaker_done.json", "modelmaker_done.worker_0.json"):  # chief, worker
+        assert json.loads((out_dir / marker).read_text())["reason"] == "finished"
+
+
+def test_multi_worker_mirrored_without_evaluator(tiny, tmp_path):
+    out_dir = tmp_path / "mwms"
+    code, output = launch_local("worker=1", tiny, out_dir)
+    assert code == 0, output
+    result = check_outputs(out_dir, output)
+    # Synchronous over 2 replicas: each global step is one batch on each worker.
+    assert result["global_step"] == TOTAL // 2, output
+    assert "[worker/0] distribute multi_worker_mirrored" in output
+    assert not (out_dir / "tmp_worker_0").exists(), "the worker's scratch checkpoints are removed"
+
+
+MIRRORED = textwrap.dedent("""
+    import sys, tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    import modelmaker
+    params = dict(distribute="mirrored", train_max_steps=%d, save_checkpoints_steps=10,
+                  eval_steps=2, eval_throttle_secs=0, log_step_count_steps=10)
+    modelmaker.fit(sys.argv[1], params, train_url=sys.argv[2])
+""" % TOTAL)
+
+
+def test_mirrored_on_two_logical_cpus(tiny, tmp_path):
+    out_dir = tmp_path / "mirrored"
+    proc = subprocess.run([sys.executable, "-c", MIRRORED, tiny, str(out_dir)], capture_output=True,
+                          text=True, timeout=200, env=dict(os.environ, PYTHONPATH=REPO),
+                          stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads((out_dir / "result.json").read_text())
+    assert result["global_step"] == TOTAL // 2, "two replicas per step"
+    assert "max_steps 20 = ceil(train_max_steps 40 / 2 replica(s))" in proc.stderr
+    assert os.path.isfile(os.path.join(result["export_dir"], "saved_model.pb"))
