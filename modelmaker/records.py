@@ -4,8 +4,7 @@ import json
 import os
 import tempfile
 
-PARAMS_FILE = "params.json"
-RESULT_FILE = "result.json"
+from modelmaker.layout import PARAMS_FILE, RESULT_FILE  # noqa: F401 (the records' names)
 
 
 def write_json(path, data):

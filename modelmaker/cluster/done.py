@@ -8,15 +8,15 @@ any reason); parameter servers, the evaluator and early stopping poll it and sto
 import os
 import time
 
-from modelmaker import records
+from modelmaker import layout, records
 
-MARKER = "modelmaker_done.json"
+MARKER = layout.DONE_MARKER
 
 
 def path(model_dir, task=None):
     """The marker's path in `model_dir`: the chief's, or that of `task` (e.g. 'worker_0'),
     which ps tasks also wait for before they stop."""
-    return os.path.join(model_dir, MARKER if task is None else f"modelmaker_done.{task}.json")
+    return os.path.join(model_dir, layout.done_marker(task))
 
 
 def write(model_dir, *, reason, global_step, task=None):

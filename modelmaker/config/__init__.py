@@ -1,5 +1,11 @@
-"""Run parameters: the defaults table, merging and rules, file and --set parsing, did-you-mean."""
+"""Run parameters: the defaults table, merging and rules, file and --set parsing, did-you-mean.
 
-from modelmaker.config.params import (  # noqa: F401
-    DEFAULTS, REQUIRED, Key, Layer, RunParams, changes, default_params_file, example, load_file,
-    near_miss, parse_assignment, parse_value, resolve, write_example)
+    from modelmaker import config
+    params = config.resolve([config.Layer("parameters.json", config.load_file("parameters.json"))])
+"""
+
+from modelmaker.config.defaults import DEFAULTS, REQUIRED, Key, example  # noqa: F401
+from modelmaker.config.params import Layer, RunParams, changes, resolve  # noqa: F401
+from modelmaker.config.sources import (  # noqa: F401
+    default_params_file, load_file, parse_assignment, parse_value, write_example)
+from modelmaker.config.suggest import near_miss  # noqa: F401

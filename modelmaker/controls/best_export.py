@@ -17,12 +17,12 @@ import tensorflow as tf
 
 from modelmaker.engine import export as export_lib
 from modelmaker.controls import target as monitor
-from modelmaker import records
+from modelmaker import layout, records
 from modelmaker.errors import ParamsError
 
-NAME = "best"                          # <train_url>/export/best/
-RECORD = "best.json"                   # <train_url>/best.json
-VERSION_RECORD = "modelmaker_best.json"  # inside each version folder
+NAME = layout.BEST_EXPORT_NAME          # <train_url>/export/best/
+RECORD = layout.BEST_RECORD             # <train_url>/best.json
+VERSION_RECORD = layout.BEST_VERSION_RECORD  # inside each version folder
 
 
 def target(params):
@@ -43,7 +43,7 @@ def read_best(model_dir, watched):
     `best.json` is written after a version is published; a crash in between leaves the newer
     record only beside the version, so the newer of the two wins.
     """
-    newest = export_lib.latest(os.path.join(model_dir, export_lib.EXPORT_DIR, NAME))
+    newest = export_lib.latest(layout.export_base(model_dir, NAME))
     found = [records.read_json(os.path.join(model_dir, RECORD)),
              records.read_json(os.path.join(newest, VERSION_RECORD)) if newest else None]
     found = [r for r in found if watched.matches(r) and isinstance(r.get("value"), (int, float))]

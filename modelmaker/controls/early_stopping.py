@@ -23,11 +23,11 @@ import time
 import tensorflow as tf
 
 from modelmaker.controls import target as monitor
-from modelmaker import records
+from modelmaker import layout, records
 from modelmaker.cluster import done
 
 NAME = "early_stopping"
-STATE = "early_stopping.json"
+STATE = layout.EARLY_STOPPING_STATE
 POLL_SECS = 2.0   # how often a training worker rereads the decision an evaluator wrote
 
 

@@ -14,10 +14,10 @@ import os
 
 import tensorflow as tf
 
+from modelmaker import layout
 from modelmaker.controls import target as monitor
 
 TAG = "training/hptuning/metric"
-EVAL_DIR = "eval"   # Estimator's evaluation summaries, for an EvalSpec without a name
 
 
 def target(params):
@@ -40,7 +40,7 @@ def write_summary(model_dir, value, global_step):
     # Exporters run inside Estimator's training graph when training and evaluation share a
     # process; a v1 FileWriter needs a graph of its own there (and outside eager mode).
     with tf.Graph().as_default():
-        writer = tf.compat.v1.summary.FileWriterCache.get(os.path.join(model_dir, EVAL_DIR))
+        writer = tf.compat.v1.summary.FileWriterCache.get(layout.eval_dir(model_dir))
         writer.add_summary(summary, global_step)
         writer.flush()
 

@@ -12,14 +12,16 @@ import os
 import shutil
 import time
 
-EXPORT_DIR = "export"
-MARKER = "modelmaker_export.json"   # beside saved_model.pb; TF Serving ignores extra files
-_STAGING = ".staging-"
+from modelmaker import layout
+
+EXPORT_DIR = layout.EXPORT_DIR
+MARKER = layout.EXPORT_MARKER   # beside saved_model.pb; TF Serving ignores extra files
+_STAGING = layout.STAGING_PREFIX
 
 
 def base_dir(model_dir, name):
     """`<model_dir>/export/<name>`: the base path a server is pointed at."""
-    return os.path.join(model_dir, EXPORT_DIR, name)
+    return layout.export_base(model_dir, name)
 
 
 def versions(base):

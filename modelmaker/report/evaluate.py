@@ -14,12 +14,12 @@ import datetime
 import os
 from typing import Any, Mapping
 
-from modelmaker import api, logs, config as params_lib, records
+from modelmaker import api, layout, logs, config as params_lib, records
 from modelmaker.user import module as user_module_lib
 from modelmaker.errors import ParamsError
 
 SPLITS = {"eval": ("eval",), "train": ("train",), "both": ("train", "eval")}
-ANALYSIS_DIR = "analysis"   # default output: <train_url>/analysis/<split>/
+ANALYSIS_DIR = layout.ANALYSIS_DIR   # default output: <train_url>/analysis/<split>/
 FIGURES = ("confusion_matrix.png", "per_class.png", "confidence.png", "worst_confused.png",
            "regression.png", "training_curves.png")
 

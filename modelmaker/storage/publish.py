@@ -11,10 +11,10 @@ folders without `saved_model.pb` (an upload killed halfway) are removed by the n
 import json
 import os
 
-from modelmaker import logs
+from modelmaker import layout, logs
 
 MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
-MARKER = "modelmaker_export.json"  # written by modelmaker.export beside saved_model.pb
+MARKER = layout.EXPORT_MARKER  # written by modelmaker.engine.export beside saved_model.pb
 
 
 def publish(store, base, local_dir, *, before_model_file=None):
@@ -26,7 +26,7 @@ def publish(store, base, local_dir, *, before_model_file=None):
     Args:
       store: the Store of `base`.
       base: the remote export base Location (`<train_url>/export/<name>`).
-      local_dir: the local version folder written by `modelmaker.export.export`.
+      local_dir: the local version folder written by `modelmaker.engine.export.export`.
       before_model_file: called with the remote version Location after everything but
         `saved_model.pb` is uploaded (fault-injection tests interrupt here).
 

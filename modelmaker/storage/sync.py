@@ -10,13 +10,13 @@ publishes exports (see `publish`).
 import os
 import re
 
-from modelmaker import logs
+from modelmaker import layout, logs
 from modelmaker.errors import DataError
 from modelmaker.storage import publish as publish_lib, store as store_lib, urls
 
 INDEX = "checkpoint"          # TensorFlow's checkpoint index file
-PARAMS = "params.json"
-_SKIP_DIRS = ("export",)      # exports are published, not mirrored
+PARAMS = layout.PARAMS_FILE
+_SKIP_DIRS = (layout.EXPORT_DIR,)      # exports are published, not mirrored
 _PATH_LINE = re.compile(r'^(\s*(?:model_checkpoint_path|all_model_checkpoint_paths):\s*)"(.*)"\s*$')
 
 

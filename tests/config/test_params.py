@@ -48,6 +48,19 @@ def test_result_is_frozen():
         r.values["train_max_steps"] = 1
 
 
+def test_nested_values_are_frozen_too():
+    r = resolve({"best_export": {"metric": "accuracy", "mode": "max"}, "report_class_names": ["a"],
+                 "layers": {"sizes": [8]}})
+    for change in (lambda: r["best_export"].update(mode="min"), lambda: r["report_class_names"].append("b"),
+                   lambda: r["layers"]["sizes"].append(4)):
+        with pytest.raises(TypeError, match="frozen"):
+            change()
+    assert r["best_export"] == {"metric": "accuracy", "mode": "max"} and isinstance(r["best_export"], dict)
+    copy = r.as_dict()
+    copy["layers"]["sizes"].append(4)
+    assert r["layers"]["sizes"] == [8] and type(copy["layers"]["sizes"]) is list
+
+
 def test_steps_cadence_turns_default_seconds_off():
     r = resolve({"save_checkpoints_steps": 50})
     assert r["save_checkpoints_steps"] == 50 and r["save_checkpoints_secs"] is None

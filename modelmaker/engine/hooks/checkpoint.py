@@ -18,6 +18,8 @@ import time
 
 import tensorflow as tf
 
+from modelmaker import layout
+
 LARGE_NODE_BYTES = 64 * 1024  # a NodeDef this big holds data, not structure: emptied
 _NODE_FIELD = 1               # GraphDef.node
 _VARINT, _LENGTH = 0, 2       # the protobuf wire types GraphDef's fields use
@@ -77,7 +79,7 @@ def open_writers(model_dir, eval_name=None):
       model_dir: the Estimator's model directory, exactly as in its RunConfig.
       eval_name: the EvalSpec's name (None: evaluation writes to `<model_dir>/eval`).
     """
-    eval_dir = os.path.join(model_dir, "eval" if not eval_name else f"eval_{eval_name}")
+    eval_dir = layout.eval_dir(model_dir, eval_name)
     with tf.Graph().as_default():
         for folder in (model_dir, eval_dir):
             tf.compat.v1.summary.FileWriterCache.get(folder)

@@ -20,10 +20,10 @@ import threading
 
 import tensorflow as tf
 
+from modelmaker import layout
 from modelmaker.errors import Interrupted
 
 SIGNALS = {signal.SIGTERM: "SIGTERM", signal.SIGINT: "SIGINT"}
-CHECKPOINT_BASENAME = "model.ckpt"   # the name Estimator's CheckpointSaverHook uses
 
 
 class StopRequest:
@@ -108,7 +108,7 @@ class StopHook(tf.estimator.SessionRunHook):
           log: a callable taking one line of text, or None.
         """
         self._stop = stop
-        self._path = os.path.join(model_dir, CHECKPOINT_BASENAME)
+        self._path = os.path.join(model_dir, layout.CHECKPOINT_BASENAME)
         self._save = save
         self._log = log or (lambda line: None)
 
