@@ -1,4 +1,5 @@
-# modelmaker: `make demo` trains the MNIST example end to end; `make test` runs the test suite.
+# modelmaker: `make demo` trains the MNIST example end to end; `make test` runs the test suite;
+# `make test-fast` runs it without the tests marked slow (processes, clusters, pip, benchmarks).
 # Both create .venv (Python 3.11) on first use and are safe to run again.
 
 PYTHON ?= python3.11
@@ -8,7 +9,7 @@ STAMP := $(VENV)/.modelmaker-installed
 MNIST_DATA ?= ../shared/data/mnist-10k
 DEMO_OUT ?= output/mnist-demo
 
-.PHONY: venv demo test bench clean
+.PHONY: venv demo test test-fast bench clean
 
 venv: $(STAMP)
 
@@ -31,6 +32,9 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q tests
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow" tests
 
 bench: $(STAMP)
 	$(PY) bench/run.py

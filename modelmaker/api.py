@@ -6,37 +6,18 @@
     print(result.metrics["accuracy"], result.export_dir)
 """
 
-import dataclasses
 import os
 import time
-from typing import Any, Mapping, Optional
+from typing import Mapping
 
-from modelmaker import logs, config as params_lib, records, storage
-from modelmaker.engine.estimator import run_config
-from modelmaker.user import module as user_module_lib
+from modelmaker import config as params_lib, environment as environment_lib, logs, storage
 from modelmaker.errors import DataError, ParamsError
-
-
-@dataclasses.dataclass(frozen=True)
-class FitResult:
-    """What a run produced; the same fields are written to `<train_url>/result.json`."""
-
-    global_step: int
-    metrics: Mapping[str, Any]
-    export_dir: Optional[str]
-    wall_seconds: float
-    params_file: str
-    train_url: str
-    trained: bool  # False when the run was already finished and nothing was trained
-    model_dir: str = ""  # the local model directory (differs from train_url when that is remote)
-    tuning: Optional[Mapping[str, Any]] = None  # tuning_metric's final {metric, value, global_step}
-
-    def to_dict(self):
-        return dataclasses.asdict(self)
+from modelmaker.records import FitResult  # noqa: F401 (what fit returns)
+from modelmaker.user import module as user_module_lib
 
 
 def fit(user_module, params=None, *, data_url=None, train_url="output", cache_dir=None, verbose=False,
-        faults=None):
+        faults=None, environment=None):
     """Trains, evaluates and exports a user module, resuming from `train_url` if it holds checkpoints.
 
     Args:
@@ -53,6 +34,8 @@ def fit(user_module, params=None, *, data_url=None, train_url="output", cache_di
       verbose: keep TensorFlow's own INFO/WARNING output.
       faults: a `modelmaker.faults.Faults` that kills the process at a chosen moment
         (fault-tolerance tests only).
+      environment: the `modelmaker.environment.Environment` the command line read (None: read
+        this process's environment now): TF_CONFIG, storage endpoints and credentials.
 
     Returns:
       A `FitResult`; None on the worker, ps and evaluator tasks of a TF_CONFIG cluster (only
@@ -64,14 +47,16 @@ def fit(user_module, params=None, *, data_url=None, train_url="output", cache_di
     """
     started = time.time()
     run_params = to_run_params(params)
-    cluster = run_config.cluster_from_environment()  # TF_CONFIG: read here, once
+    env = environment if environment is not None else environment_lib.read()
+    cluster = env.cluster()  # TF_CONFIG, checked before anything is created
     data_path = None if storage.is_remote(data_url) else check_data_url(data_url)
     logs.setup(verbose)  # imports TensorFlow: after the checks that need none
     user = user_module_lib.load(user_module)
     # Remote URLs: check credentials and endpoint, stage the data, pull the latest checkpoint.
-    remote = storage.open_train_url(train_url, cache_dir=cache_dir) if storage.is_remote(train_url) else None
+    remote = (storage.open_train_url(train_url, cache_dir=cache_dir, settings=env.storage)
+              if storage.is_remote(train_url) else None)
     if storage.is_remote(data_url):
-        data_path = storage.stage_data(data_url, cache_dir=cache_dir)
+        data_path = storage.stage_data(data_url, cache_dir=cache_dir, settings=env.storage)
     model_dir = remote.pull() if remote else prepare_train_url(train_url)
     from modelmaker import runner  # imports TensorFlow
     return runner.run(user=user, params=run_params, data_path=data_path, model_dir=model_dir,

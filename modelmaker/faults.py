@@ -30,7 +30,7 @@ class Faults:
 
     @property
     def before_publish(self):
-        """The `before_publish` callback for `modelmaker.export.export`, or None."""
+        """The `before_publish` callback for `modelmaker.engine.export.export`, or None."""
         return _kill if self.kill_before_publish else None
 
 

@@ -1,4 +1,5 @@
-"""Provides modelmaker's logger and the switch that quiets TensorFlow's own noise."""
+"""Provides modelmaker's logger, the switch that quiets TensorFlow's own noise, and the
+evaluation table a person reads."""
 
 import logging
 import sys
@@ -55,3 +56,20 @@ def quiet_tensorflow(quiet=True):
 def info(line):
     """Logs one line for the person at the terminal."""
     LOGGER.info(line)
+
+
+def metrics_table(metrics, *, title):
+    """A short two-column table of evaluation metrics (global_step shown in the title)."""
+    rows = [(k, v) for k, v in sorted(metrics.items()) if k != "global_step"]
+    if not rows:
+        return title
+    width = max(len(k) for k, _ in rows)
+    body = "\n".join(f"  {k:<{width}}  {_format_value(v)}" for k, v in rows)
+    return f"{title}\n{body}"
+
+
+def _format_value(value):
+    try:
+        return f"{float(value):.4f}"
+    except (TypeError, ValueError):
+        return str(value)

@@ -1,10 +1,31 @@
-"""Provides the run records in train_url (`params.json`, `result.json`), written atomically."""
+"""Provides the run records in train_url (`params.json`, `result.json`, written atomically) and
+`FitResult`, what result.json holds and `fit()` returns."""
 
+import dataclasses
 import json
 import os
 import tempfile
+from typing import Any, Mapping, Optional
 
 from modelmaker.layout import PARAMS_FILE, RESULT_FILE  # noqa: F401 (the records' names)
+
+
+@dataclasses.dataclass(frozen=True)
+class FitResult:
+    """What a run produced; the same fields are written to `<train_url>/result.json`."""
+
+    global_step: int
+    metrics: Mapping[str, Any]
+    export_dir: Optional[str]
+    wall_seconds: float
+    params_file: str
+    train_url: str
+    trained: bool  # False when the run was already finished and nothing was trained
+    model_dir: str = ""  # the local model directory (differs from train_url when that is remote)
+    tuning: Optional[Mapping[str, Any]] = None  # tuning_metric's final {metric, value, global_step}
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
 
 
 def write_json(path, data):

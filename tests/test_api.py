@@ -9,8 +9,7 @@ import pytest
 import tensorflow as tf
 
 import modelmaker
-from modelmaker.engine import export as export_lib
-from modelmaker import runner
+from modelmaker import engine
 from modelmaker.user import module as user_module
 from modelmaker.errors import DataError, UserModuleError
 from tests.conftest import FAST
@@ -136,11 +135,9 @@ def test_all_four_serving_receiver_forms_export(form, trained, tiny, write_modul
     source = open(tiny).read().split("def serving_input_receiver_fn")[0] + RECEIVERS[form]
     user = user_module.load(write_module(source, f"recv_{form}"))
     params = modelmaker.api.to_run_params(FAST)
-    estimator = runner.build_estimator(user, params, trained)
-    from modelmaker.engine.estimator import adapters
-    path, _ = export_lib.export(estimator, adapters.serving_input_receiver_fn(user),
-                                base=str(tmp_path / form), checkpoint_path=tf.train.latest_checkpoint(trained),
-                                global_step=10)
+    exporter = engine.build(user=user, params=params, model_dir=trained)
+    path, _ = exporter.export(str(tmp_path / form), checkpoint=tf.train.latest_checkpoint(trained),
+                              global_step=10)
     if form == "build_parsing":
         example = tf.train.Example(features=tf.train.Features(feature={
             "x": tf.train.Feature(float_list=tf.train.FloatList(value=[1, 2, 3, 4]))}))

@@ -3,7 +3,7 @@
 Estimator's `ps` blocks in `server.join()` forever, and its evaluator returns only once it
 has evaluated a checkpoint at max_steps (never when training stops early or max_steps is
 None). Here both watch the model directory instead: they stop when the chief's done-marker
-(`distributed.done`) appears, or when no new checkpoint has appeared for
+(`cluster.done`) appears, or when no new checkpoint has appeared for
 `cluster_idle_timeout_secs`. The chief runs the final evaluation and export itself, so the
 evaluator's job is the evaluation curve during training; it writes no records and no exports.
 """

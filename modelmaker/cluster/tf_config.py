@@ -9,7 +9,7 @@ a cluster has exactly one chief (legacy `master` is renamed `chief`; both is an 
 task must be one of the cluster's tasks, except the evaluator, which is never part of the
 training cluster (Kubeflow leaves it out, other platforms list it: both are accepted) and
 whose index must be 0. No `cluster` means one process: the task, if given, is worker 0.
-This module does not read the environment: `modelmaker.run_config` does, once.
+This module does not read the environment: `modelmaker.environment` does, once.
 """
 
 import dataclasses

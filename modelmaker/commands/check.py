@@ -2,25 +2,25 @@
 
     modelmaker check --user_module mymodel --data_url data/ [--params parameters.json]
 
-It validates the parameters and what they mean together (`modelmaker.combinations`), then
+It validates the parameters and what they mean together (`modelmaker.config.combinations`), then
 trains 5 steps, evaluates 2 batches and exports a SavedModel that it loads back, all in a
-temporary folder (`modelmaker.dry_run`), and prints a pass/fail table. --train_url is not
+temporary folder (`modelmaker.commands.dry_run`), and prints a pass/fail table. --train_url is not
 touched. Exit code 0 when nothing failed
 (warnings allowed), 2 when something did.
 """
 
 import json
-import os
 import sys
 import tempfile
 import time
 
-from modelmaker import api
-from modelmaker.controls import cadence
+from modelmaker import api, environment
+from modelmaker.cluster import tf_config as cluster_lib
+from modelmaker.commands import args as args_lib
 from modelmaker.config import combinations
-from modelmaker.commands import train
+from modelmaker.controls import cadence
+from modelmaker.errors import ModelmakerError
 from modelmaker.user import module as user_module_lib
-from modelmaker.errors import ModelmakerError, ParamsError
 
 PROG = "modelmaker check"
 PASS, WARN, FAIL, SKIP, INFO = "pass", "warn", "fail", "skip", "info"
@@ -71,21 +71,15 @@ def main(argv=None):
     """Runs the check; prints the table to stdout and returns 0, or 2 when a check failed."""
     argv = list(sys.argv[1:] if argv is None else argv)
     verbose = "--verbose" in argv
-    if not verbose:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # must precede `import tensorflow`
-    started, table = time.monotonic(), Table()
-    parser = train.build_parser(PROG)
+    environment.quiet_native_logs(verbose)  # before TensorFlow is imported
+    started, table, env = time.monotonic(), Table(), environment.read()
+    parser = args_lib.build_parser(PROG)
     parser.description = _DESCRIPTION
     parsed = table.stage("parameters", _parameters, argv, parser)
     if parsed is not None:
-        # The check runs in this one process; TF_CONFIG is read here, at the edge, and hidden
-        # from Estimator, which would otherwise try to join the cluster.
-        tf_config = os.environ.pop("TF_CONFIG", None)
-        try:
-            _run(table, *parsed, tf_config=tf_config, verbose=verbose)
-        finally:
-            if tf_config is not None:
-                os.environ["TF_CONFIG"] = tf_config
+        # The check runs in this one process, whatever TF_CONFIG says: the engine it builds
+        # has no plan, so TensorFlow is shown no cluster.
+        _run(table, *parsed, env=env, verbose=verbose)
     print(f"{PROG}: {_module_shown(argv)}; nothing is written to --train_url\n")
     print(table.render())
     warnings = sum(result == WARN for _, result, _ in table.rows)
@@ -95,15 +89,15 @@ def main(argv=None):
 
 
 def _parameters(argv, parser):
-    args, params, _ = train.parse(argv, prog=PROG, parser=parser)
+    args, params, _ = args_lib.parse(argv, prog=PROG, parser=parser)
     custom = ", ".join(sorted(params.custom)) or "none"
     changed = sorted(k for k, src in params.sources.items() if src != "defaults" and k not in params.custom)
     return f"reserved set: {', '.join(changed) or 'none (all defaults)'}; custom: {custom}", (args, params)
 
 
-def _run(table, args, params, *, tf_config, verbose):
+def _run(table, args, params, *, env, verbose):
     """The stages after the parameters; adds their rows and the combined-meaning findings."""
-    facts = table.stage("TF_CONFIG", _cluster_facts, tf_config) or combinations.Facts()
+    facts = table.stage("TF_CONFIG", _cluster_facts, env) or combinations.Facts()
     user = table.stage("user module", _user_module, args.user_module)
     data_path = table.stage("data_url", _data_url, args.data_url)
     if not table.failed:
@@ -117,20 +111,23 @@ def _run(table, args, params, *, tf_config, verbose):
         table.add("combined meaning", finding.level, finding.text)
 
 
-def _cluster_facts(tf_config):
-    """`combinations.Facts` with the cluster's jobs and whether TF_CONFIG names an evaluator."""
-    if not tf_config:
+def _cluster_facts(env):
+    """`combinations.Facts` with the cluster's jobs and whether TF_CONFIG names an evaluator.
+
+    TF_CONFIG is parsed and validated as `train` does (`environment.Environment.cluster`).
+    """
+    if not (env.tf_config or "").strip():
         return "not set: one process", combinations.Facts()
-    try:
-        config = json.loads(tf_config)
-        cluster, task = config.get("cluster") or {}, config.get("task") or {}
-        jobs = tuple(sorted({"master": "chief"}.get(j, j) for j in cluster if j != "evaluator"))
-        evaluator = "evaluator" in cluster or task.get("type") == "evaluator"
-    except (ValueError, AttributeError):
-        raise ParamsError(f"TF_CONFIG is not a JSON object with `cluster` and `task`: {tf_config[:120]!r}. "
-                          "Fix it, or unset it for a one-process run.") from None
+    cluster = env.cluster()
+    jobs = tuple(sorted(cluster.jobs))
+    evaluator = cluster.task_type == cluster_lib.EVALUATOR or _names_evaluator(env.tf_config)
     shown = ", ".join(jobs) + (", evaluator" if evaluator else "")
     return f"cluster: {shown or 'none'}", combinations.Facts(cluster_jobs=jobs, has_evaluator=evaluator)
+
+
+def _names_evaluator(text):
+    """True when TF_CONFIG's (already validated) `cluster` lists an evaluator task."""
+    return cluster_lib.EVALUATOR in (json.loads(text).get("cluster") or {})
 
 
 def _user_module(spec):

@@ -26,8 +26,8 @@ def _train(argv):
 
 
 def _init(argv):
-    from modelmaker import scaffold
-    return scaffold.main(argv)
+    from modelmaker.commands import init
+    return init.main(argv)
 
 
 def _evaluate(argv):
@@ -90,9 +90,9 @@ def main(argv=None):
         return 0
     verb, rest = argv[0], argv[1:]
     if verb not in VERBS:
-        import difflib
-        close = difflib.get_close_matches(verb, VERBS, n=1)
-        hint = f" Did you mean `{close[0]}`?" if close else ""
+        from modelmaker.config.suggest import closest
+        close = closest(verb, list(VERBS))
+        hint = f" Did you mean `{close}`?" if close else ""
         print(f"modelmaker: unknown verb `{verb}`.{hint} Choose one of: {', '.join(VERBS)}.",
               file=sys.stderr)
         return 2

@@ -1,9 +1,9 @@
 """Provides `run_stages`: the part of `modelmaker check` that runs the model, in a scratch folder.
 
-The Estimator and specs (warm start included), input lengths, `TRAIN_STEPS` training steps
+The engine and the training controls (warm start included), input lengths, `TRAIN_STEPS` training steps
 and `EVAL_STEPS` evaluation batches (timed), an export that is loaded back, and the metric
 names the parameters watch. Each stage adds one row to the
-check's table and the timings feed `modelmaker.combinations`.
+check's table and the timings feed `modelmaker.config.combinations`.
 """
 
 import dataclasses
@@ -12,10 +12,10 @@ import time
 
 import tensorflow as tf
 
-from modelmaker.engine.estimator import adapters, specs
+from modelmaker import engine as engine_lib, layout, runner
 from modelmaker.controls import best_export, early_stopping, tuning
-from modelmaker.engine import export as export_lib
-from modelmaker import runner
+from modelmaker.engine import checkpoints
+from modelmaker.user import returns
 from modelmaker.errors import UserModuleError
 
 TRAIN_STEPS = 5  # the first step warms up; the others give the step time
@@ -24,7 +24,7 @@ _INFINITE = int(tf.data.INFINITE_CARDINALITY)
 _UNKNOWN = int(tf.data.UNKNOWN_CARDINALITY)
 
 
-class _Timer(tf.estimator.SessionRunHook):
+class _Timer(tf.compat.v1.train.SessionRunHook):
     """Records the seconds of each session.run."""
 
     def __init__(self):
@@ -58,13 +58,12 @@ def run_stages(table, user, params, data_path, scratch, facts):
                            eval_every_steps=None, save_checkpoints_steps=TRAIN_STEPS + 1,
                            save_checkpoints_secs=None, log_step_count_steps=None,
                            save_summary_steps=None)
-    built = table.stage("training setup", _setup, user, trial, data_path, scratch)
-    estimator, train_spec, eval_spec = built or (None, None, None)
-    lengths = table.stage("input functions", _inputs, train_spec, eval_spec) or (None, None)
-    step_secs = table.stage("train steps", _train, estimator, train_spec)
-    found = table.stage("eval step", _evaluate, estimator, eval_spec, params, lengths[1])
+    trainer, controls = table.stage("training setup", _setup, user, trial, data_path, scratch) or (None, None)
+    lengths = table.stage("input functions", _inputs, user, trial, data_path) or (None, None)
+    step_secs = table.stage("train steps", _train, trainer, controls)
+    found = table.stage("eval step", _evaluate, trainer, params, lengths[1])
     metrics, eval_secs = found or (None, None)
-    export_secs = table.stage("export", _export, estimator, user, params, scratch)
+    export_secs = table.stage("export", _export, trainer, params, scratch)
     if any((tuning.target(params), best_export.target(params), early_stopping.setting(params))):
         table.stage("metric names", _metric_names, params, metrics)
     return dataclasses.replace(facts, step_secs=step_secs, eval_secs=eval_secs, export_secs=export_secs,
@@ -72,15 +71,18 @@ def run_stages(table, user, params, data_path, scratch, facts):
 
 
 def _setup(user, trial, data_path, scratch):
-    train_spec, eval_spec = specs.build(user, trial, data_path=data_path, model_dir=scratch)
-    estimator = runner.build_estimator(user, trial, scratch)  # warm start happens here
-    hooks = len(train_spec.hooks) + len(eval_spec.exporters)
-    return f"Estimator, TrainSpec and EvalSpec built ({hooks} hooks and exporters)", (
-        estimator, train_spec, eval_spec)
+    trainer = engine_lib.build(user=user, params=trial, model_dir=scratch, data_path=data_path)
+    controls = runner.controls(trainer)  # warm start and the controls' parameters are checked here
+    hooks = len(controls.hooks) + len(controls.after_evaluation)
+    return f"{trainer.built} built ({hooks} hooks and exporters)", (trainer, controls)
 
 
-def _inputs(train_spec, eval_spec):
-    lengths = _length(train_spec.input_fn), _length(eval_spec.input_fn)
+def _inputs(user, trial, data_path):
+    train, evaluation = (returns.input_fn(fn, name=name, path=data_path, params=trial.as_dict,
+                                          origin=user.origin)
+                         for fn, name in ((user.train_input_fn, "train_input_fn"),
+                                          (user.eval_input_fn, "eval_input_fn")))
+    lengths = _length(train), _length(evaluation)
     train, evaluation = (_describe(n) for n in lengths)
     return f"train: {train}; eval: {evaluation}", lengths
 
@@ -105,10 +107,9 @@ def _endless(length):
     return True if length in (None, _INFINITE) else (None if length == _UNKNOWN else False)
 
 
-def _train(estimator, train_spec):
+def _train(trainer, controls):
     timer = _Timer()
-    estimator.train(train_spec.input_fn, max_steps=TRAIN_STEPS, hooks=list(train_spec.hooks) + [timer],
-                    saving_listeners=list(train_spec.saving_listeners))
+    trainer.train(max_steps=TRAIN_STEPS, hooks=[*controls.hooks, timer], listeners=controls.listeners)
     if not timer.times:
         raise UserModuleError("train_input_fn's input is empty: training made no step. Check "
                               "the data it reads (--data_url).")
@@ -117,10 +118,9 @@ def _train(estimator, train_spec):
             f"({timer.times[0]:.2f} s)"), step
 
 
-def _evaluate(estimator, eval_spec, params, eval_length):
+def _evaluate(trainer, params, eval_length):
     timer, began = _Timer(), time.monotonic()
-    metrics = estimator.evaluate(eval_spec.input_fn, steps=EVAL_STEPS,
-                                 hooks=list(eval_spec.hooks) + [timer])
+    metrics = trainer.evaluate(steps=EVAL_STEPS, hooks=[timer])
     wall, step = time.monotonic() - began, timer.steady()
     known = eval_length if eval_length and eval_length > 0 else None
     batches = min(filter(None, (params["eval_steps"], known)), default=None)
@@ -143,12 +143,10 @@ def _metric_names(params, metrics):
     return "; ".join(named) + " (all produced by the evaluation)", None
 
 
-def _export(estimator, user, params, scratch):
+def _export(trainer, params, scratch):
     began = time.monotonic()
-    path, _ = export_lib.export(
-        estimator, adapters.serving_input_receiver_fn(user),
-        base=export_lib.base_dir(scratch, params["export_name"]),
-        checkpoint_path=estimator.latest_checkpoint(), global_step=TRAIN_STEPS, user_module=user.origin)
+    path, _ = trainer.export(layout.export_base(scratch, params["export_name"]),
+                             checkpoint=checkpoints.latest(scratch), global_step=TRAIN_STEPS)
     secs = time.monotonic() - began
     with tf.Graph().as_default(), tf.compat.v1.Session() as session:
         meta = tf.compat.v1.saved_model.load(session, ["serve"], path)

@@ -4,10 +4,10 @@
         [--split eval|train|both] [--output DIR] [--export DIR] [--params FILE] [--set k=v]
 """
 
-import os
 import sys
 
-from modelmaker.commands import train
+from modelmaker import environment
+from modelmaker.commands import args as args_lib
 from modelmaker.errors import ModelmakerError
 
 PROG = "modelmaker evaluate"
@@ -26,7 +26,7 @@ parameters file (--params, else ./parameters.json when present) < --set key=valu
 def build_parser(prog=PROG):
     """The training parser's arguments plus --split, --output and --export."""
     from modelmaker.report.evaluate import SPLITS
-    parser = train.build_parser(prog, description=_DESCRIPTION)
+    parser = args_lib.build_parser(prog, description=_DESCRIPTION)
     parser.add_argument("--split", choices=tuple(SPLITS), default="eval",
                         help="eval: eval_input_fn; train: train_input_fn; both (default: eval)")
     parser.add_argument("--output", metavar="DIR",
@@ -42,10 +42,9 @@ def main(argv=None, prog=PROG):
     """Runs the report from the command line; returns the exit code (0, 2 for user mistakes)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     verbose = "--verbose" in argv
-    if not verbose:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # must precede `import tensorflow`
+    environment.quiet_native_logs(verbose)  # before TensorFlow is imported
     try:
-        args, run_params, ignored = train.parse(argv, prog=prog, parser=build_parser(prog))
+        args, run_params, ignored = args_lib.parse(argv, prog=prog, parser=build_parser(prog))
         from modelmaker import logs
         from modelmaker.report.evaluate import evaluate
         logs.setup(verbose)

@@ -6,10 +6,10 @@
 """
 
 import argparse
-import os
 import sys
 
 from modelmaker.launch import local, shape as shape_lib, tfjob
+from modelmaker import environment
 from modelmaker.errors import ModelmakerError, ParamsError
 
 _DESCRIPTION = """Run a TF_CONFIG cluster: one chief plus the tasks in SHAPE (worker=N, ps=N,
@@ -75,7 +75,7 @@ def main(argv=None, *, environ=None, out=None):
     except ModelmakerError as e:
         print(f"modelmaker launch: error: {e}", file=sys.stderr)
         return e.exit_code
-    env = dict(os.environ if environ is None else environ)
+    env = dict(environment.read(environ).variables)
     command = [sys.executable, "-m", "modelmaker.train", *train_args]
     return local.run(shape, command, env=env, out=out, grace_secs=args.grace,
                      timeout_secs=args.timeout)

@@ -8,6 +8,7 @@ import argparse
 import os
 import sys
 
+from modelmaker import environment, layout
 from modelmaker.errors import DataError, ModelmakerError
 
 _SERVE = """Serve the SavedModel versions under a base path with TensorFlow Serving's REST API
@@ -104,8 +105,7 @@ def predict_main(argv=None, prog="modelmaker predict"):
 
 
 def _guard(verbose, run):
-    if not verbose:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # must precede `import tensorflow`
+    environment.quiet_native_logs(verbose)  # before TensorFlow is imported
     try:
         from modelmaker import logs
         logs.setup(verbose)
@@ -156,10 +156,10 @@ def check_model_path(path, flag):
     if not os.path.isdir(full):
         raise DataError(f"{flag} {path!r} does not exist. Point it at the export folder, "
                         "e.g. <train_url>/export/model.")
-    export = os.path.join(full, "export")
+    export = os.path.join(full, layout.EXPORT_DIR)
     if os.path.isdir(export):
         names = sorted(os.listdir(export))
-        hint = os.path.join(path, "export", names[0] if names else "model")
+        hint = os.path.join(path, layout.EXPORT_DIR, names[0] if names else "model")
         raise DataError(f"{flag} {path!r} is a train_url (it holds export/); point it at an "
                         f"export inside it, e.g. {flag} {hint}.")
     return full

@@ -4,57 +4,18 @@
         [--params parameters.json] [--set key=value ...] [--train_max_steps=2000]
 """
 
-import argparse
 import os
 import sys
 
-from modelmaker import config as params_lib
+from modelmaker import environment, faults as faults_lib
+from modelmaker.commands import args as args_lib
+from modelmaker.errors import Interrupted, ModelmakerError
 from modelmaker.user import requirements
-from modelmaker import faults as faults_lib
-from modelmaker.errors import Interrupted, ModelmakerError, ParamsError
-
-_DESCRIPTION = """Train and evaluate a user module with tf.estimator.train_and_evaluate, then
-export a SavedModel to <train_url>/export/<export_name>/<version>/.
-
-Parameters merge in this order: defaults < parameters file (--params, else
-./parameters.json when present) < --set key=value and --<key>=value.
-Arguments modelmaker does not know (cloud platforms add their own) are ignored,
-except near misses of its own flags, which are errors."""
-
-
-def build_parser(prog="python -m modelmaker.train", *, description=_DESCRIPTION):
-    """The argument parser shared with `modelmaker evaluate`; every reserved parameter also
-    gets a --<key> flag."""
-    parser = argparse.ArgumentParser(prog=prog, description=description, allow_abbrev=False,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--user_module", required=True, metavar="MODULE",
-                        help="your module: a dotted name importable from the current folder "
-                             "(mymodel), or a path to a .py file or package folder")
-    parser.add_argument("--data_url", "--data_dir", dest="data_url", metavar="PATH",
-                        help="dataset location, passed to your input functions as `path`")
-    parser.add_argument("--train_url", "--model_dir", dest="train_url", default="output",
-                        metavar="PATH", help="model directory: checkpoints, TensorBoard events, "
-                        "exports, params.json and result.json (default: ./output)")
-    parser.add_argument("--cache_dir", metavar="PATH",
-                        help="local cache for s3://, obs://, ks3:// and gs:// data_url/train_url "
-                             "(default: $MODELMAKER_CACHE_DIR, else /cache when writable, else a temp folder)")
-    parser.add_argument("--params", metavar="FILE",
-                        help="parameters file, JSON or YAML (default: ./parameters.json if present)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override one parameter (reserved or custom); VALUE is read as YAML "
-                             "(1000, 0.1, null, [1,2]); repeatable")
-    parser.add_argument("--verbose", action="store_true",
-                        help="show TensorFlow's own log lines and deprecation warnings")
-    keys = parser.add_argument_group("reserved parameters (same as --set KEY=VALUE)")
-    for key, spec in params_lib.DEFAULTS.items():
-        keys.add_argument(f"--{key}", dest=f"param:{key}", metavar="VALUE", default=argparse.SUPPRESS,
-                          help=f"{spec.doc} (default: {spec.default!r})".replace("%", "%%"))
-    return parser
 
 
 def train_parser(prog="python -m modelmaker.train"):
-    """`build_parser` plus the flags only training has."""
-    parser = build_parser(prog)
+    """`args.build_parser` plus the flags only training has."""
+    parser = args_lib.build_parser(prog)
     parser.add_argument("--install-requirements", "--install_requirements", dest="install_requirements",
                         nargs="?", const=requirements.AUTO, metavar="FILE",
                         help="first pip-install requirements.txt (the one beside your module, else "
@@ -65,36 +26,9 @@ def train_parser(prog="python -m modelmaker.train"):
     return parser
 
 
-def parse(argv, *, prog="python -m modelmaker.train", cwd=None, parser=None):
-    """Parses argv into (args, RunParams, ignored platform arguments).
-
-    `parser` defaults to `train_parser(prog)`; other verbs pass their own.
-
-    Raises:
-      ParamsError: a near miss of a modelmaker flag, or a bad parameter.
-    """
-    parser = parser or train_parser(prog)
-    args, unknown = parser.parse_known_args(argv)
-    flags = [a.option_strings for a in parser._actions]
-    known = sorted({s[2:] for group in flags for s in group if s.startswith("--")})
-    for token in unknown:
-        if token.startswith("--"):
-            name = token[2:].split("=", 1)[0]
-            close = params_lib.near_miss(name, known)
-            if close:
-                raise ParamsError(f"unknown flag --{name}: did you mean --{close}? "
-                                  f"Run `{prog} --help` for the flags.")
-    layers = []
-    file = args.params or params_lib.default_params_file(cwd or os.getcwd())
-    if file:
-        layers.append(params_lib.Layer(file, params_lib.load_file(file)))
-    overrides = dict(params_lib.parse_assignment(item) for item in args.set)
-    for dest, value in vars(args).items():
-        if dest.startswith("param:"):
-            overrides[dest[len("param:"):]] = params_lib.parse_value(value)
-    if overrides:
-        layers.append(params_lib.Layer("the command line", overrides))
-    return args, params_lib.resolve(layers), unknown
+def parse(argv, *, prog="python -m modelmaker.train", cwd=None):
+    """`args.parse` with the training flags: (args, RunParams, ignored platform arguments)."""
+    return args_lib.parse(argv, prog=prog, cwd=cwd, parser=train_parser(prog))
 
 
 def main(argv=None, prog="python -m modelmaker.train"):
@@ -102,11 +36,11 @@ def main(argv=None, prog="python -m modelmaker.train"):
     143 / 130 when SIGTERM / SIGINT stopped training after a checkpoint)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     verbose = "--verbose" in argv
-    if not verbose:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # must precede `import tensorflow`
+    environment.quiet_native_logs(verbose)  # before TensorFlow is imported
     try:
+        env = environment.read()
         args, run_params, ignored = parse(argv, prog=prog)
-        faults = faults_lib.parse(os.environ.get(faults_lib.ENV))  # tests inject crashes
+        faults = faults_lib.parse(env.fault)  # tests inject crashes
         if args.install_requirements:  # before TensorFlow and the user module are imported
             requirements.install_for(args.user_module, args.install_requirements, cwd=os.getcwd(),
                                      log=lambda line: print(line, file=sys.stderr, flush=True))
@@ -116,15 +50,9 @@ def main(argv=None, prog="python -m modelmaker.train"):
             logs.info(f"ignoring arguments modelmaker does not use: {' '.join(ignored)}")
         result = api.fit(args.user_module, run_params, data_url=args.data_url,
                          train_url=args.train_url, cache_dir=args.cache_dir, verbose=verbose,
-                         faults=faults)
+                         faults=faults, environment=env)
         if args.report and result is not None:  # None: a worker, ps or evaluator task
-            from modelmaker.report.evaluate import evaluate
-            # The report reads the local copies: train_url and data_url may be remote.
-            from modelmaker import storage
-            data = args.data_url
-            if storage.is_remote(data):  # already staged by fit(): the cache answers at once
-                data = storage.stage_data(data, cache_dir=args.cache_dir)
-            evaluate(args.user_module, run_params, data_url=data, train_url=result.model_dir)
+            _report(args, run_params, result, env)
     except ModelmakerError as e:
         print(f"modelmaker: error: {e}", file=sys.stderr)
         return e.exit_code
@@ -132,6 +60,17 @@ def main(argv=None, prog="python -m modelmaker.train"):
         print(f"modelmaker: {e}", file=sys.stderr)
         return e.exit_code
     return 0
+
+
+def _report(args, run_params, result, env):
+    """--report: the evaluation report of the eval split, from the local copies (train_url and
+    data_url may be remote)."""
+    from modelmaker import storage
+    from modelmaker.report.evaluate import evaluate
+    data = args.data_url
+    if storage.is_remote(data):  # already staged by fit(): the cache answers at once
+        data = storage.stage_data(data, cache_dir=args.cache_dir, settings=env.storage)
+    evaluate(args.user_module, run_params, data_url=data, train_url=result.model_dir)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ or the dict given to `fit()`. `modelmaker.cluster.strategies` builds the strateg
 import dataclasses
 from typing import Any, Mapping, Optional
 
+from modelmaker.cluster import strategies
+
 
 class _Required:
     def __repr__(self):
@@ -82,10 +84,10 @@ DEFAULTS = {
     "export_name": Key(
         "model", str,
         doc="Exports go to <train_url>/export/<export_name>/<version>/ (a TF Serving base path)."),
-    # Distributed training (modelmaker/distributed/strategies.py holds the strategy table).
+    # Distributed training (modelmaker/cluster/strategies.py holds the strategy table and its choices).
     "distribute": Key(
         "auto", str,
-        choices=("auto", "none", "mirrored", "multi_worker_mirrored", "parameter_server"),
+        choices=strategies.CHOICES,
         doc="Strategy: none (one replica), mirrored (all local GPUs), multi_worker_mirrored "
             "(TF_CONFIG chief + workers), parameter_server (TF_CONFIG with ps tasks); auto "
             "picks from TF_CONFIG and the local GPUs."),

@@ -1,4 +1,7 @@
-"""Provides `near_miss`: the did-you-mean of parameter names, flags and verbs."""
+"""Provides the did-you-mean of parameter names, flags and verbs: `near_miss` (strict: a
+name this close is refused as a typo) and `closest` (a hint)."""
+
+import difflib
 
 
 def edit_distance(a, b):
@@ -26,3 +29,9 @@ def near_miss(name, candidates):
         if dist <= limit and (best is None or dist < best[0]):
             best = (dist, cand)
     return best[1] if best else None
+
+
+def closest(name, candidates):
+    """The candidate most like `name` for a "did you mean" hint, or None; more lenient than
+    `near_miss` (`eval` suggests `evaluate`), so never used to refuse a name."""
+    return near_miss(name, candidates) or next(iter(difflib.get_close_matches(name, candidates, n=1)), None)

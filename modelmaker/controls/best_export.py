@@ -3,7 +3,7 @@
     "best_export": {"metric": "accuracy", "mode": "max"}, "exports_to_keep": 5
 
 Versions go to `<train_url>/export/best/<N>/`, by the same version-folder rules as the final
-export (`modelmaker.export`), so the folder is a TF Serving base path whose newest version is
+export (`modelmaker.engine.export`), so the folder is a TF Serving base path whose newest version is
 always the best model. The best score is kept in `<train_url>/best.json` (and beside each
 version in `modelmaker_best.json`), so a restarted run compares against it and never exports a
 worse model. Estimator's own BestExporter compares `loss` unless told otherwise and exports
@@ -16,7 +16,7 @@ import os
 import tensorflow as tf
 
 from modelmaker.engine import export as export_lib
-from modelmaker.controls import target as monitor
+from modelmaker.controls.target import Target
 from modelmaker import layout, records
 from modelmaker.errors import ParamsError
 
@@ -26,7 +26,7 @@ VERSION_RECORD = layout.BEST_VERSION_RECORD  # inside each version folder
 
 
 def target(params):
-    """The `monitor.Target` of `best_export`, or None when best export is off."""
+    """The `Target` of `best_export`, or None when best export is off."""
     setting = params["best_export"]
     if setting is None:
         return None
@@ -34,7 +34,7 @@ def target(params):
         raise ParamsError(
             f"`export_name` ({NAME!r}, from {params.sources['export_name']}) is the folder best_export "
             f"writes to (export/{NAME}/). Choose another export_name, e.g. \"model\".")
-    return monitor.Target(setting["metric"], key="best_export", mode=setting["mode"])
+    return Target(setting["metric"], key="best_export", mode=setting["mode"])
 
 
 def read_best(model_dir, watched):
@@ -50,33 +50,34 @@ def read_best(model_dir, watched):
     return max(found, key=lambda r: r.get("global_step", 0), default=None)
 
 
-class BestExporter(tf.estimator.Exporter):
-    """An Estimator exporter that keeps the best model under `export/best/`."""
+class BestExport:
+    """After each evaluation: exports the model under `export/best/` when it is the best so far.
 
-    def __init__(self, watched, *, receiver_fn, user_module, exports_to_keep, log):
+    A plain after-evaluation callable `(metrics, checkpoint_path)`; `export` is the engine's
+    (`Engine.export`), so it works whichever engine evaluated.
+    """
+
+    def __init__(self, watched, *, model_dir, export, exports_to_keep, log):
         """
         Args:
-          watched: the `monitor.Target` to maximise or minimise.
-          receiver_fn: the serving input receiver function for the export.
-          user_module: the user module's origin, recorded beside each version.
+          watched: the `Target` to maximise or minimise.
+          model_dir: the model directory (best.json, export/best/).
+          export: `Engine.export`-like: (base, *, checkpoint, global_step, before_publish) ->
+            (version folder, reused).
           exports_to_keep: keep the newest N versions (None keeps all).
           log: a callable taking one line of text.
         """
         self._watched = watched
-        self._receiver_fn = receiver_fn
-        self._user_module = user_module
+        self._model_dir = model_dir
+        self._export = export
         self._keep = exports_to_keep
         self._log = log
 
-    @property
-    def name(self):
-        return NAME
-
-    def export(self, estimator, export_path, checkpoint_path, eval_result, is_the_final_export):
-        """Exports when `eval_result` beats the best so far; returns the version folder or None."""
-        value = self._watched.read(eval_result)
-        step = int(eval_result[tf.compat.v1.GraphKeys.GLOBAL_STEP])
-        best = read_best(estimator.model_dir, self._watched)
+    def __call__(self, metrics, checkpoint_path):
+        """Exports when `metrics` beat the best so far; returns the version folder or None."""
+        value = self._watched.read(metrics)
+        step = int(metrics[tf.compat.v1.GraphKeys.GLOBAL_STEP])
+        best = read_best(self._model_dir, self._watched)
         if not self._watched.improved(value, best and best["value"]):
             self._log(f"best export: {self._watched.metric} {value:.6g} at step {step} does not beat "
                       f"{best['value']:.6g} (step {best['global_step']}); not exported")
@@ -88,11 +89,10 @@ class BestExporter(tf.estimator.Exporter):
             with open(os.path.join(staged, VERSION_RECORD), "w", encoding="utf-8") as f:
                 json.dump(record, f)
 
-        path, _ = export_lib.export(estimator, self._receiver_fn, base=export_path,
-                                    checkpoint_path=checkpoint_path, global_step=step,
-                                    user_module=self._user_module, before_publish=note)
-        records.write_json(os.path.join(estimator.model_dir, RECORD), dict(record, export_dir=path))
-        export_lib.prune(export_path, self._keep)
+        base = layout.export_base(self._model_dir, NAME)
+        path, _ = self._export(base, checkpoint=checkpoint_path, global_step=step, before_publish=note)
+        records.write_json(os.path.join(self._model_dir, RECORD), dict(record, export_dir=path))
+        export_lib.prune(base, self._keep)
         previous = f" (was {best['value']:.6g} at step {best['global_step']})" if best else ""
         self._log(f"best export: {self._watched.metric} {value:.6g} at step {step}{previous} -> {path}")
         return path

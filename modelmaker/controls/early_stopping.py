@@ -2,18 +2,18 @@
 
     "early_stopping": {"metric": "loss", "mode": "min", "patience": 3, "min_delta": 0.001}
 
-After each evaluation, `Monitor.update` (run by `MonitorExporter`, so it runs wherever
+After each evaluation, `Monitor` (an after-evaluation control, so it runs wherever
 evaluation runs: in the training process, or in a separate evaluator task) compares the
 metric with the best so far and counts the evaluations since the last improvement larger
 than `min_delta`. Best and count live in `<train_url>/early_stopping.json`. When the count
 reaches `patience`:
 - `StopHook`, on every training worker, sees the decision (in memory, or in that file every
   few seconds) and stops training;
-- `DoneListener`, on the chief only, writes the done-marker (`modelmaker.distributed.done`)
+- `DoneListener`, on the chief only, writes the done-marker (`modelmaker.cluster.done`)
   so that an evaluator and parameter servers stop too; Estimator alone leaves the evaluator
   waiting for `train_max_steps` forever.
 A rerun in a train_url that stopped early trains nothing, as a finished run does, unless the
-metric, mode or patience changed (`modelmaker.specs` lowers its max_steps).
+metric, mode or patience changed (`max_steps` lowers the step limit).
 """
 
 import dataclasses
@@ -22,7 +22,7 @@ import time
 
 import tensorflow as tf
 
-from modelmaker.controls import target as monitor
+from modelmaker.controls.target import Target
 from modelmaker import layout, records
 from modelmaker.cluster import done
 
@@ -35,7 +35,7 @@ POLL_SECS = 2.0   # how often a training worker rereads the decision an evaluato
 class Setting:
     """The early_stopping parameter: what to watch and how long to wait."""
 
-    watched: monitor.Target
+    watched: Target
     patience: int
 
 
@@ -44,7 +44,7 @@ def setting(params):
     value = params["early_stopping"]
     if value is None:
         return None
-    return Setting(monitor.Target(value["metric"], key="early_stopping", mode=value["mode"],
+    return Setting(Target(value["metric"], key="early_stopping", mode=value["mode"],
                                   min_delta=value["min_delta"]), value["patience"])
 
 
@@ -69,6 +69,10 @@ class Monitor:
 
     def should_stop(self):
         return bool(self.state) and self.state["bad_evaluations"] >= self.setting.patience
+
+    def __call__(self, metrics, checkpoint_path):
+        """The after-evaluation control: counts one evaluation (see `update`)."""
+        self.update(metrics)
 
     def update(self, eval_result):
         """Counts one evaluation; persists and returns the new state.
@@ -99,22 +103,7 @@ class Monitor:
         return state
 
 
-class MonitorExporter(tf.estimator.Exporter):
-    """Runs `Monitor.update` after each evaluation; exports nothing."""
-
-    def __init__(self, watching):
-        self._monitor = watching
-
-    @property
-    def name(self):
-        return NAME
-
-    def export(self, estimator, export_path, checkpoint_path, eval_result, is_the_final_export):
-        self._monitor.update(eval_result)
-        return None
-
-
-class StopHook(tf.estimator.SessionRunHook):
+class StopHook(tf.compat.v1.train.SessionRunHook):
     """Stops training on this worker once the monitor has decided so."""
 
     def __init__(self, watching, *, poll_secs=POLL_SECS):
@@ -131,7 +120,7 @@ class StopHook(tf.estimator.SessionRunHook):
             run_context.request_stop()
 
 
-class DoneListener(tf.estimator.CheckpointSaverListener):
+class DoneListener(tf.compat.v1.train.CheckpointSaverListener):
     """On the chief (saving listeners run only there): writes the done-marker after an early stop."""
 
     def __init__(self, watching):
@@ -140,3 +129,21 @@ class DoneListener(tf.estimator.CheckpointSaverListener):
     def end(self, session, global_step_value):
         if self._monitor.should_stop():
             done.write(self._monitor.model_dir, reason=NAME, global_step=global_step_value)
+
+
+def max_steps(watching, limit, *, log):
+    """`limit`, or the step at which an earlier run here stopped early (so that a rerun
+    trains nothing, as a finished run does)."""
+    if watching is None or not watching.should_stop():
+        return limit
+    step = max(1, watching.state["last_step"])
+    if watching.model_dir not in _TOLD:  # evaluations rebuild the controls: say it once
+        _TOLD.add(watching.model_dir)
+        log(f"early stopping: training in this train_url stopped at step {step} "
+            f"({watching.setting.watched.metric} did not improve for "
+            f"{watching.setting.patience} evaluations) and does not resume. Raise "
+            f"early_stopping.patience, or delete {STATE}, to train on.")
+    return step if limit is None else min(limit, step)
+
+
+_TOLD = set()  # model directories whose early stop this process has announced

@@ -15,15 +15,15 @@ import os
 import tensorflow as tf
 
 from modelmaker import layout
-from modelmaker.controls import target as monitor
+from modelmaker.controls.target import Target
 
 TAG = "training/hptuning/metric"
 
 
 def target(params):
-    """The `monitor.Target` of `tuning_metric`, or None when no objective is named."""
+    """The `Target` of `tuning_metric`, or None when no objective is named."""
     name = params["tuning_metric"]
-    return None if name is None else monitor.Target(name, key="tuning_metric")
+    return None if name is None else Target(name, key="tuning_metric")
 
 
 def result(params, metrics, global_step):
@@ -37,8 +37,8 @@ def result(params, metrics, global_step):
 def write_summary(model_dir, value, global_step):
     """Appends `value` at `global_step` as the `training/hptuning/metric` scalar in the eval dir."""
     summary = tf.compat.v1.Summary(value=[tf.compat.v1.Summary.Value(tag=TAG, simple_value=value)])
-    # Exporters run inside Estimator's training graph when training and evaluation share a
-    # process; a v1 FileWriter needs a graph of its own there (and outside eager mode).
+    # Controls may run inside the engine's training graph when training and evaluation share
+    # a process; a v1 FileWriter needs a graph of its own there (and outside eager mode).
     with tf.Graph().as_default():
         writer = tf.compat.v1.summary.FileWriterCache.get(layout.eval_dir(model_dir))
         writer.add_summary(summary, global_step)
@@ -65,19 +65,16 @@ def hypertune_reporter():
     return hypertune.HyperTune()
 
 
-class Reporter(tf.estimator.Exporter):
-    """Publishes the tuning objective after each evaluation; exports nothing."""
+class Reporter:
+    """After each evaluation: publishes the tuning objective (a plain callable
+    `(metrics, checkpoint_path)`); exports nothing."""
 
-    def __init__(self, watched):
+    def __init__(self, watched, *, model_dir):
         self._watched = watched
+        self._model_dir = model_dir
 
-    @property
-    def name(self):
-        return "tuning"
-
-    def export(self, estimator, export_path, checkpoint_path, eval_result, is_the_final_export):
-        value = self._watched.read(eval_result)
-        step = int(eval_result[tf.compat.v1.GraphKeys.GLOBAL_STEP])
-        write_summary(estimator.model_dir, value, step)
+    def __call__(self, metrics, checkpoint_path):
+        value = self._watched.read(metrics)
+        step = int(metrics[tf.compat.v1.GraphKeys.GLOBAL_STEP])
+        write_summary(self._model_dir, value, step)
         report_hypertune(value, step)
-        return None

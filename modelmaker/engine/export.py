@@ -1,6 +1,6 @@
 """Provides SavedModel export into integer version folders that TF Serving can poll.
 
-Layout: `<train_url>/export/<export_name>/<N>/` with N = 1, 2, ... Estimator writes each
+Layout: `<train_url>/export/<export_name>/<N>/` with N = 1, 2, ... The engine writes each
 export into a `.staging-*` folder first (TF Serving ignores names that are not integers),
 and the finished SavedModel is then renamed into place, so a numbered folder always holds a
 complete model. Leftovers of a crash are removed by `clean_leftovers` on the next run.
@@ -70,16 +70,15 @@ def clean_leftovers(model_dir):
     return removed
 
 
-def export(estimator, receiver_fn, *, base, checkpoint_path, global_step, user_module=None,
-           before_publish=None):
+def export(write, *, base, checkpoint_path, global_step, user_module=None, before_publish=None):
     """Exports the model at `checkpoint_path` as the next version under `base`.
 
     When the newest version was already exported from this same checkpoint (a rerun of
     a finished job), it is reused instead of written again.
 
     Args:
-      estimator: the tf.estimator.Estimator.
-      receiver_fn: the serving input receiver function.
+      write: the engine's writer: `write(staging_dir)` writes the SavedModel of
+        `checkpoint_path` under `staging_dir` and returns the folder it wrote.
       base: the export base path (`base_dir(...)`).
       checkpoint_path: the checkpoint to export.
       global_step: its step, recorded beside the model.
@@ -99,7 +98,7 @@ def export(estimator, receiver_fn, *, base, checkpoint_path, global_step, user_m
     os.makedirs(base, exist_ok=True)
     staging = os.path.join(base, f"{_STAGING}{os.getpid()}-{int(time.time() * 1000)}")
     try:
-        exported = estimator.export_saved_model(staging, receiver_fn, checkpoint_path=checkpoint_path)
+        exported = write(staging)
         exported = exported.decode() if isinstance(exported, bytes) else exported
         with open(os.path.join(exported, MARKER), "w", encoding="utf-8") as f:
             json.dump({"global_step": int(global_step),

@@ -1,4 +1,4 @@
-"""Provides `settings`: Estimator's warm start from a checkpoint or a SavedModel.
+"""Provides `source`: where a new run's variables start from (a checkpoint or a SavedModel).
 
     "warm_start_from": "output/pretrained", "warm_start_vars": "dense.*"
 
@@ -18,8 +18,9 @@ from modelmaker.engine import export as export_lib
 from modelmaker.errors import ParamsError
 
 
-def settings(params, model_dir, *, log=None):
-    """`tf.estimator.WarmStartSettings` for `params`, or None (no warm start, or resuming).
+def source(params, model_dir, *, log=None):
+    """(checkpoint prefix, variable-name pattern) to warm-start from, or None (no warm start,
+    or resuming). Each engine turns it into its own warm start.
 
     Raises:
       ParamsError: `warm_start_from` holds no checkpoint or SavedModel, or
@@ -38,11 +39,11 @@ def settings(params, model_dir, *, log=None):
     path = checkpoint_path(source, where)
     if log:
         log(f"warm start: variables matching {pattern!r} from {path}")
-    return tf.estimator.WarmStartSettings(ckpt_to_initialize_from=path, vars_to_warm_start=pattern)
+    return path, pattern
 
 
 def checkpoint_path(source, where):
-    """The checkpoint prefix Estimator should read for `source` (see the module docstring)."""
+    """The checkpoint prefix to read for `source` (see the module docstring)."""
     newest = export_lib.latest(source)
     for folder in (source, newest):
         if folder and tf.io.gfile.exists(os.path.join(folder, "variables", "variables.index")):

@@ -1,6 +1,6 @@
 """Provides `collect`: run a trained model over one split and gather its outputs with the labels.
 
-`Estimator.predict` drops labels, so the split's input function is wrapped to carry the
+The engine's `predict` (like `Estimator.predict`) drops labels, so the split's input function is wrapped to carry the
 labels along as extra features, and the model_fn is wrapped to take them out again before
 the user's model_fn sees the features and to add them to the predictions. Labels and
 predictions therefore come out of the same session run, batch by batch, and stay aligned
@@ -16,9 +16,9 @@ from typing import Any, Mapping, Optional
 import numpy as np
 import tensorflow as tf
 
-from modelmaker.engine.estimator import adapters
-from modelmaker.engine import export as export_lib
-from modelmaker import logs, runner
+from modelmaker import engine, logs
+from modelmaker.engine import checkpoints, export as export_lib
+from modelmaker.user import returns
 from modelmaker.errors import CheckpointError, DataError, ParamsError, UserModuleError
 
 LABEL = "modelmaker/label"        # a label tensor; dict labels become LABEL/<key>
@@ -79,12 +79,12 @@ def find_checkpoint(model_dir, export_dir=None):
         # An Estimator export's variables are a name-based checkpoint the model_fn can restore.
         step = (export_lib.read_marker(version) or {}).get("global_step")
         return Checkpoint(os.path.join(version, "variables", "variables"), step, version)
-    path = tf.train.latest_checkpoint(model_dir)
+    path = checkpoints.latest(model_dir)
     if path is None:
         raise CheckpointError(
             f"--train_url {model_dir!r} holds no checkpoint to evaluate. Train first "
             f"(modelmaker train ... --train_url {model_dir}), or pass --export with an export folder.")
-    return Checkpoint(path, runner.checkpoint_step(model_dir), path)
+    return Checkpoint(path, checkpoints.step(model_dir), path)
 
 
 def collect(user, params, *, data_path, model_dir, split, checkpoint):
@@ -94,7 +94,7 @@ def collect(user, params, *, data_path, model_dir, split, checkpoint):
       user: the checked `UserModule`.
       params: the `RunParams` (report_* keys, and what the user's functions read).
       data_path: the path handed to the input function.
-      model_dir: the train_url (the Estimator's model_dir; nothing is written there).
+      model_dir: the train_url (the engine's model_dir; nothing is written there).
       split: "eval" (eval_input_fn) or "train" (train_input_fn).
       checkpoint: a `Checkpoint` from `find_checkpoint`.
 
@@ -131,16 +131,16 @@ def _predict(user, params, *, data_path, model_dir, split, checkpoint):
     """The generator of prediction batches, labels (and names, images) included."""
     fn, name = {"eval": (user.eval_input_fn, "eval_input_fn"),
                 "train": (user.train_input_fn, "train_input_fn")}[split]
-    inner = adapters.input_fn(fn, name=name, path=data_path, params=params.as_dict,
-                              origin=user.origin)
+    inner = returns.input_fn(fn, name=name, path=data_path, params=params.as_dict,
+                             origin=user.origin)
 
     def wrap(checked):
         return _passthrough(checked, name_key=params["report_name_key"],
                             image_key=params["report_image_key"], input_name=name)
 
-    estimator = runner.build_estimator(user, params, model_dir, wrap=wrap)
-    return estimator.predict(_with_labels(inner, name, user.origin),
-                             checkpoint_path=checkpoint.path, yield_single_examples=False)
+    predictor = engine.build(user=user, params=params, model_dir=model_dir, data_path=data_path)
+    return predictor.predict(_with_labels(inner, name, user.origin), checkpoint=checkpoint.path,
+                             wrap=wrap)
 
 
 def _with_labels(inner, name, origin):

@@ -3,7 +3,7 @@
 import tensorflow as tf
 
 
-class UploadListener(tf.estimator.CheckpointSaverListener):
+class UploadListener(tf.compat.v1.train.CheckpointSaverListener):
     """Calls `push(soft=True)` after every checkpoint save and once when training ends.
 
     Soft: a failed upload is logged and retried at the next checkpoint rather than

@@ -21,13 +21,13 @@ from modelmaker.storage import store as store_lib, urls
 _PART = ".modelmaker-part"
 
 
-def stage_data(data_url, *, cache_dir=None, settings=None):
+def stage_data(data_url, *, settings, cache_dir=None):
     """Copies `data_url` into the cache and returns the local path the input functions get.
 
     Args:
       data_url: a remote URL (`s3://bucket/mnist`); a folder or a single file.
       cache_dir: the cache root (default: see `urls.Settings.cache_root`).
-      settings: storage settings (default: read from the environment).
+      settings: the storage `urls.Settings` (`modelmaker.environment.Environment.storage`).
 
     Returns:
       The local folder (or file) mirroring `data_url`.
@@ -35,7 +35,6 @@ def stage_data(data_url, *, cache_dir=None, settings=None):
     Raises:
       DataError: a bad URL, no such data, or the store cannot be reached or read.
     """
-    settings = settings or urls.from_environ()
     loc = urls.parse(data_url, flag="--data_url")
     store = store_lib.open_store(loc, settings)
     root = settings.cache_root(cache_dir)

@@ -20,13 +20,13 @@ _SKIP_DIRS = (layout.EXPORT_DIR,)      # exports are published, not mirrored
 _PATH_LINE = re.compile(r'^(\s*(?:model_checkpoint_path|all_model_checkpoint_paths):\s*)"(.*)"\s*$')
 
 
-def open_train_url(train_url, *, cache_dir=None, settings=None):
-    """Checks that `train_url` is writable and returns its TrainUrl.
+def open_train_url(train_url, *, settings, cache_dir=None):
+    """Checks that `train_url` is writable and returns its TrainUrl (`settings`: the storage
+    `urls.Settings` of `modelmaker.environment`).
 
     Raises:
       DataError: a bad URL, missing credentials, a missing bucket or an unreachable endpoint.
     """
-    settings = settings or urls.from_environ()
     loc = urls.parse(train_url, flag="--train_url")
     store = store_lib.open_store(loc, settings)
     store.check_writable(loc)

@@ -112,7 +112,7 @@ def parse(url, *, flag):
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
-    """The storage-related environment, read once by `from_environ`."""
+    """The storage-related environment (`from_environ`, called by `modelmaker.environment`)."""
 
     env: Mapping = dataclasses.field(repr=False)
 
@@ -180,7 +180,6 @@ def _wanted(name):
             or any(spec.prefix and name.startswith(spec.prefix + "_") for spec in SCHEMES.values()))
 
 
-def from_environ(environ=None):
-    """The storage Settings from `environ` (default: os.environ) -- the one place it is read."""
-    environ = os.environ if environ is None else environ
+def from_environ(environ):
+    """The storage Settings from the mapping `environ` (`modelmaker.environment` reads it)."""
     return Settings({k: v for k, v in environ.items() if _wanted(k)})

@@ -12,6 +12,8 @@ import threading
 
 import pytest
 
+pytestmark = pytest.mark.slow  # every test here starts processes
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MNIST_10K = os.path.join(REPO, "..", "shared", "data", "mnist-10k")
 BENCH = os.path.join(REPO, "bench")

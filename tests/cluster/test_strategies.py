@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from modelmaker.engine.estimator import adapters
+from modelmaker.user import returns
 from modelmaker import config as params_lib
 from modelmaker.user import module as user_module
 from modelmaker.cluster import tf_config as cluster_lib, strategies
@@ -93,8 +93,8 @@ def test_distributed_input_must_be_a_dataset(write_module):
     plan = strategies.plan("auto", cluster(workers=1, kind="worker"), CPU, train_max_steps=10)
     assert plan.distributed and not strategies.plan("none", cluster_lib.LOCAL, CPU,
                                                     train_max_steps=1).distributed
-    fn = adapters.input_fn(user.train_input_fn, name="train_input_fn", path=None, params=dict,
-                           origin=user.origin, require_dataset=plan.distributed)
+    fn = returns.input_fn(user.train_input_fn, name="train_input_fn", path=None, params=dict,
+                          origin=user.origin, require_dataset=plan.distributed)
     with pytest.raises(UserModuleError, match="distributed training needs a Dataset"):
         fn()
 

@@ -1,4 +1,4 @@
-"""Tests for TF_CONFIG parsing and validation (modelmaker.distributed.cluster, run_config)."""
+"""Tests for TF_CONFIG parsing and validation (modelmaker.cluster.tf_config, modelmaker.environment)."""
 
 import json
 import os
@@ -6,7 +6,7 @@ import os
 import pytest
 
 import modelmaker
-from modelmaker.engine.estimator import run_config
+from modelmaker import environment
 from modelmaker.cluster import tf_config as cluster_lib
 from modelmaker.errors import ParamsError
 
@@ -75,15 +75,15 @@ def test_malformed_tf_config_names_the_problem(text, words):
     assert words in str(caught.value)
 
 
-def test_run_config_is_the_reader_and_scope_restores(monkeypatch):
+def test_environment_is_the_reader_and_scope_restores(monkeypatch):
     monkeypatch.setenv("TF_CONFIG", tf_config({"master": ["h0:1"]}, kind="master"))
-    parsed = run_config.cluster_from_environment()
+    parsed = environment.read().cluster()
     assert parsed.task_type == "chief"
     before = os.environ["TF_CONFIG"]
-    with run_config.tf_config_scope(parsed):
+    with environment.tf_config_scope(parsed):
         assert json.loads(os.environ["TF_CONFIG"])["task"]["type"] == "chief"
     assert os.environ["TF_CONFIG"] == before
-    with run_config.tf_config_scope(cluster_lib.LOCAL):
+    with environment.tf_config_scope(cluster_lib.LOCAL):
         assert "TF_CONFIG" not in os.environ
     assert os.environ["TF_CONFIG"] == before
 

@@ -21,6 +21,7 @@ def rows(out):
     return found
 
 
+@pytest.mark.slow
 def test_check_passes_a_good_module_without_touching_train_url(tmp_path):
     train_url = tmp_path / "never"
     done = run_cli(["check", "--user_module", TINY, "--train_url", str(train_url),

@@ -13,6 +13,7 @@ from modelmaker.errors import ParamsError
 from tests.conftest import FAST, flags, run_cli
 
 
+@pytest.mark.slow
 def test_cli_trains_exports_and_records(tiny, tmp_path):
     out = tmp_path / "out"
     (tmp_path / "parameters.json").write_text(json.dumps({"train_max_steps": 4, "lr_custom": 1}))
@@ -30,6 +31,7 @@ def test_cli_trains_exports_and_records(tiny, tmp_path):
     assert "cuDNN" not in proc.stderr and "deprecated" not in proc.stderr, "TF noise is quiet by default"
 
 
+@pytest.mark.slow
 def test_cli_aliases_and_progress_lines(tiny, tmp_path):
     out = tmp_path / "out"
     proc = run_cli(["--user_module", tiny, "--model_dir", str(out), "--data_dir", str(tmp_path),
@@ -50,6 +52,7 @@ def test_parse_errors(tiny, args, words):
         train.parse(["--user_module", tiny, *args], cwd="/")
 
 
+@pytest.mark.slow
 def test_user_mistake_prints_one_line_and_exits_2(tmp_path):
     proc = run_cli(["--user_module", "no_such_module_here", "--train_url", str(tmp_path / "o")],
                    cwd=str(tmp_path))
@@ -59,6 +62,7 @@ def test_user_mistake_prints_one_line_and_exits_2(tmp_path):
     assert len(lines) == 1 and "not found" in lines[0]
 
 
+@pytest.mark.slow
 def test_bug_keeps_its_traceback_and_exits_1(tiny, write_module, tmp_path):
     # A failure modelmaker does not classify as the user's (here: an unexpected TF error) is a bug path.
     path = write_module(open(tiny).read().replace(
@@ -68,6 +72,7 @@ def test_bug_keeps_its_traceback_and_exits_1(tiny, write_module, tmp_path):
     assert proc.returncode == 1 and "Traceback" in proc.stderr and "boom" in proc.stderr
 
 
+@pytest.mark.slow
 def test_help_explains_flags():
     proc = run_cli(["--help"])
     assert proc.returncode == 0
@@ -75,6 +80,7 @@ def test_help_explains_flags():
         assert flag in proc.stdout
 
 
+@pytest.mark.slow
 def test_console_script_runs_train(tiny, tmp_path):
     exe = shutil.which("modelmaker", path=os.path.dirname(sys.executable))
     if exe is None:

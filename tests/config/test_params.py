@@ -1,4 +1,4 @@
-"""Tests for modelmaker.params: the defaults table, merge order, validation, files."""
+"""Tests for modelmaker.config: the defaults table, merge order, validation, files."""
 
 import json
 import os

@@ -1,4 +1,4 @@
-"""modelmaker.events: the light training graph in TensorBoard, no graph.pbtxt or .meta files,
+"""modelmaker.engine.hooks.checkpoint: the light training graph in TensorBoard, no graph.pbtxt or .meta files,
 and Estimator's checkpoints, listeners (evaluation) and resume unchanged."""
 
 import glob

@@ -3,6 +3,7 @@
 The runs happen in a child process: seeding turns on op determinism for the whole process.
 """
 
+import pytest
 import json
 import subprocess
 import sys
@@ -20,6 +21,7 @@ RUNS = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_the_same_seed_gives_the_same_loss_and_another_seed_another(tmp_path):
     done = subprocess.run([sys.executable, "-c", RUNS, json.dumps(FAST), str(tmp_path), TINY],
                           capture_output=True, text=True, timeout=600, cwd=REPO,

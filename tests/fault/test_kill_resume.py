@@ -1,6 +1,7 @@
 """Kill -9 and rerun: training resumes from the last checkpoint and ends exactly at
 train_max_steps; a process killed during export never leaves a half version behind."""
 
+import pytest
 import os
 import signal
 
@@ -10,6 +11,7 @@ from tests.fault import faultkit
 from modelmaker.engine import export as export_lib
 
 
+@pytest.mark.slow
 def test_sigkill_after_a_checkpoint_then_rerun_finishes_exactly(tmp_path):
     out, hold = tmp_path / "out", tmp_path / "hold"
     hold.touch()
@@ -39,6 +41,7 @@ def test_sigkill_after_a_checkpoint_then_rerun_finishes_exactly(tmp_path):
     assert again["export_dir"] == record["export_dir"], "the same checkpoint is not exported twice"
 
 
+@pytest.mark.slow
 def test_kill_before_publish_leaves_no_version_and_the_rerun_cleans_up(tmp_path):
     out = tmp_path / "out"
     argv = faultkit.train_command(out, train_max_steps=10)

@@ -3,6 +3,7 @@
 from tests.fault import faultkit
 
 
+@pytest.mark.slow
 def test_nan_loss_names_the_step_and_the_last_good_checkpoint(tmp_path):
     out = tmp_path / "out"
     proc = faultkit.run(faultkit.train_command(out, save_checkpoints_steps=5, nan_from_step=8))

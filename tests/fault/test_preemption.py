@@ -12,6 +12,7 @@ from modelmaker.errors import Interrupted
 
 
 # The rerun is checked once (SIGTERM): it is the same resume whatever stopped the run.
+@pytest.mark.slow
 @pytest.mark.parametrize("signum, code, rerun", [(signal.SIGTERM, 143, True), (signal.SIGINT, 130, False)])
 def test_signal_saves_the_current_step_and_the_rerun_continues(signum, code, rerun, tmp_path):
     out, hold = tmp_path / "out", tmp_path / "hold"

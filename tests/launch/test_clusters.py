@@ -2,6 +2,7 @@
 mirrored over two logical CPUs. Each asserts the final global step under the step rule
 (train_max_steps counts every replica's steps), the export, and that no process is left."""
 
+import pytest
 import io
 import json
 import os
@@ -13,6 +14,8 @@ import textwrap
 from modelmaker.commands import launch
 from tests.conftest import REPO, flags
 from tests.launch.test_launch import alive, started_pids
+
+pytestmark = pytest.mark.slow  # every test here starts processes
 
 TOTAL = 40  # train_max_steps: replica steps over the whole cluster
 QUICK = {"train_max_steps": TOTAL, "save_checkpoints_steps": 10, "eval_steps": 2,

@@ -61,6 +61,7 @@ def run_local(shape, behaviour, **kwargs):
     return code, out.getvalue()
 
 
+@pytest.mark.slow
 def test_a_failing_task_stops_the_others_and_sets_the_exit_code(tmp_path):
     grandchild = tmp_path / "grandchild.pid"
     code, out = run_local("worker=2,ps=1", {"chief": f"spawn:{grandchild}", "ps": "hang",
@@ -74,6 +75,7 @@ def test_a_failing_task_stops_the_others_and_sets_the_exit_code(tmp_path):
     assert not alive(int(grandchild.read_text())), "the task's own children are stopped too"
 
 
+@pytest.mark.slow
 def test_success_waits_for_the_others_then_stops_leftovers():
     code, out = run_local("worker=1,ps=1,evaluator=1", {"ps": "hang"}, grace_secs=1, timeout_secs=60)
     assert code == 0
@@ -82,11 +84,13 @@ def test_success_waits_for_the_others_then_stops_leftovers():
     assert not any(alive(pid) for pid in started_pids(out))
 
 
+@pytest.mark.slow
 def test_all_done_exits_0_at_once():
     code, out = run_local("worker=1", {}, grace_secs=60, timeout_secs=60)
     assert code == 0 and "[launch] all tasks finished" in out
 
 
+@pytest.mark.slow
 def test_timeout_stops_everything():
     code, out = run_local("ps=1", {"chief": "hang", "ps": "hang"}, timeout_secs=1)
     assert code == 124 and "timeout after 1s" in out

@@ -97,6 +97,7 @@ def read_split(folder):
     return results, samples, np.load(folder / ARRAYS)
 
 
+@pytest.mark.slow
 def test_train_report_writes_the_eval_report(trained):
     out, proc = trained
     folder = out / "analysis" / "eval"
@@ -121,6 +122,7 @@ def test_train_report_writes_the_eval_report(trained):
     assert "report | eval | accuracy" in proc.stderr
 
 
+@pytest.mark.slow
 def test_evaluate_cli_both_splits_to_an_output_folder(trained, tmp_path):
     out, _ = trained
     code = cli.main(["evaluate", "--user_module", TINY, "--train_url", str(out), "--split", "both",
@@ -135,6 +137,7 @@ def test_evaluate_cli_both_splits_to_an_output_folder(trained, tmp_path):
     assert [s["index"] for s in train_samples["samples"]] == list(range(40))
 
 
+@pytest.mark.slow
 def test_evaluate_an_export_gives_the_checkpoint_numbers(trained, tmp_path):
     out, _ = trained
     (report_,) = report.evaluate(TINY, train_url=str(out), export=str(out / "export" / "model"),

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from modelmaker.commands import cli
+from modelmaker.commands import cli, init
 from modelmaker import config as params_lib, scaffold
 from modelmaker.errors import ScaffoldError
 
@@ -118,15 +118,15 @@ def test_unknown_template_suggests_the_near_one(tmp_path):
 
 def test_main_list_create_and_refuse(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert scaffold.main(["--list"]) == 0
+    assert init.main(["--list"]) == 0
     out = capsys.readouterr().out
     assert all(name in out for name in scaffold.TEMPLATES) and "(default)" in out
-    assert scaffold.main(["proj", "--template", "image-classifier"]) == 0
+    assert init.main(["proj", "--template", "image-classifier"]) == 0
     assert "python -m modelmaker.train --user_module mymodel" in capsys.readouterr().out
-    assert scaffold.main(["proj"]) == 2
+    assert init.main(["proj"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("modelmaker: error:") and "--force" in err and len(err.splitlines()) == 1
-    assert scaffold.main([]) == 2
+    assert init.main([]) == 2
     assert "give the project folder" in capsys.readouterr().err
 
 

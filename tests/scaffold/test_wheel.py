@@ -1,5 +1,6 @@
 """The built wheel works on its own: installed in a fresh venv, used from outside the repository."""
 
+import pytest
 import os
 import shutil
 import subprocess
@@ -36,6 +37,7 @@ def _run(args, cwd):
     return proc
 
 
+@pytest.mark.slow
 def test_wheel_installs_inits_and_trains_outside_the_repository(tmp_path):
     venv = tmp_path / "venv"
     python = bare_venv(venv, wheels=[_build_wheel(tmp_path)])

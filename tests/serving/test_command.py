@@ -36,6 +36,7 @@ def test_serve_binds_loopback_unless_told_otherwise():
     assert (args.host, args.port) == ("127.0.0.1", 8501)
 
 
+@pytest.mark.slow
 def test_help_through_the_modelmaker_command():
     for verb, flag in (("serve", "--model_base_path"), ("predict", "--input")):
         out = subprocess.run([sys.executable, "-m", "modelmaker.cli", verb, "--help"], cwd=REPO,

@@ -27,6 +27,7 @@ def _nothing_trained():
         assert not any(n.startswith("model.ckpt") for n in names), folder
 
 
+@pytest.mark.slow
 def test_missing_credentials(s3_env, bucket, monkeypatch):
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
@@ -38,6 +39,7 @@ def test_missing_credentials(s3_env, bucket, monkeypatch):
     _nothing_trained()
 
 
+@pytest.mark.slow
 def test_unreachable_endpoint(s3_env, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
     message = _fails(train_url="s3://some-bucket/out")
@@ -45,17 +47,20 @@ def test_unreachable_endpoint(s3_env, monkeypatch):
     _nothing_trained()
 
 
+@pytest.mark.slow
 def test_missing_bucket(s3_env):
     message = _fails(train_url="s3://no-such-bucket-here/out")
     assert "Create bucket 'no-such-bucket-here'" in message
 
 
+@pytest.mark.slow
 def test_obs_without_an_endpoint(s3_env, monkeypatch):
     monkeypatch.delenv("AWS_ENDPOINT_URL")
     message = _fails(train_url="obs://bucket/out")
     assert "OBS_ENDPOINT_URL" in message
 
 
+@pytest.mark.slow
 def test_wrong_credentials_on_a_server_that_checks_them(s3_env, monkeypatch):
     proc, endpoint = start_moto({"INITIAL_NO_AUTH_ACTION_COUNT": "0"})
     try:
@@ -69,6 +74,7 @@ def test_wrong_credentials_on_a_server_that_checks_them(s3_env, monkeypatch):
     assert "KS3_ACCESS_KEY_ID/KS3_SECRET_ACCESS_KEY" in message
 
 
+@pytest.mark.slow
 def test_cli_prints_one_line_and_exits_2(s3_env, capsys):
     code = train.main(["--user_module", TINY, "--train_url", "hdfs://namenode/out"])
     err = capsys.readouterr().err.strip().splitlines()

@@ -8,6 +8,13 @@ import pytest
 from modelmaker.errors import DataError
 from modelmaker.storage import publish, store as store_lib, urls
 
+from modelmaker import environment
+
+
+def _settings():
+    """The storage settings of the test's environment (the s3_env fixture sets it)."""
+    return environment.read().storage
+
 
 def _version(tmp_path, checkpoint, name="local"):
     """A folder shaped like an export: variables/, assets/, fingerprint, marker, saved_model.pb."""
@@ -24,13 +31,14 @@ def _version(tmp_path, checkpoint, name="local"):
 @pytest.fixture
 def base(s3_env, bucket):
     loc = urls.parse(f"s3://{bucket}/out/export/model", flag="--train_url")
-    return store_lib.open_store(loc, urls.from_environ()), loc
+    return store_lib.open_store(loc, _settings()), loc
 
 
 def _remote(s3fs_client, loc):
     return sorted(p[len(loc.path) + 1:] for p in s3fs_client.find(loc.path))
 
 
+@pytest.mark.slow
 def test_an_interrupted_upload_leaves_no_saved_model_pb(s3fs_client, base, tmp_path):
     store, loc = base
 
@@ -48,6 +56,7 @@ def test_an_interrupted_upload_leaves_no_saved_model_pb(s3fs_client, base, tmp_p
     assert "2/saved_model.pb" in files and not any(f.startswith("1/") for f in files)
 
 
+@pytest.mark.slow
 def test_a_failed_upload_is_a_data_error_and_still_no_model_file(s3fs_client, base, tmp_path, monkeypatch):
     store, loc = base
     real, calls = store._put, []
@@ -63,6 +72,7 @@ def test_a_failed_upload_is_a_data_error_and_still_no_model_file(s3fs_client, ba
     assert not any(f.endswith("saved_model.pb") for f in _remote(s3fs_client, loc))
 
 
+@pytest.mark.slow
 def test_same_checkpoint_is_reused_and_a_new_one_gets_the_next_number(s3fs_client, base, tmp_path):
     store, loc = base
     first = publish.publish(store, loc, _version(tmp_path, "model.ckpt-10", "a"))

@@ -26,6 +26,7 @@ def _upload_csv(fs, bucket, tmp_path):
     return f"s3://{bucket}/data"
 
 
+@pytest.mark.slow
 def test_full_train_reads_remote_data_and_uploads_every_output(s3fs_client, bucket, tmp_path, capfd,
                                                                 monkeypatch):
     data_url = _upload_csv(s3fs_client, bucket, tmp_path)
@@ -68,6 +69,7 @@ def test_full_train_reads_remote_data_and_uploads_every_output(s3fs_client, buck
     assert "data_url s3://" in err
 
 
+@pytest.mark.slow
 def test_resume_from_remote_after_losing_the_local_cache(s3fs_client, bucket, capfd):
     train_url = f"s3://{bucket}/run"
     first = api.fit(TINY, PARAMS, train_url=train_url)
@@ -88,6 +90,7 @@ def test_resume_from_remote_after_losing_the_local_cache(s3fs_client, bucket, ca
     assert not third.trained and third.export_dir == second.export_dir
 
 
+@pytest.mark.slow
 def test_cli_modelarts_style_obs_run_with_cache_dir(s3fs_client, bucket, tmp_path, monkeypatch):
     data_url = _upload_csv(s3fs_client, bucket, tmp_path).replace("s3://", "obs://")
     # OBS-style setup: its own endpoint and key variables, no AWS_* at all.

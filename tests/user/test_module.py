@@ -1,4 +1,4 @@
-"""Tests for modelmaker.user_module: importing and checking the four-function contract."""
+"""Tests for modelmaker.user.module: importing and checking the four-function contract."""
 
 import os
 

@@ -54,6 +54,7 @@ def test_an_explicit_missing_file_is_an_error(tmp_path):
         requirements.install_for("mymodel", "extra.txt", cwd=str(tmp_path))
 
 
+@pytest.mark.slow
 def test_installs_a_local_package_into_the_given_python(tmp_path):
     python = bare_venv(tmp_path / "venv")
     (tmp_path / "proj").mkdir()
@@ -70,6 +71,7 @@ def test_installs_a_local_package_into_the_given_python(tmp_path):
     assert subprocess.run([sys.executable, "-c", "import mm_reqtest_pkg"], capture_output=True).returncode != 0
 
 
+@pytest.mark.slow
 def test_the_train_cli_installs_before_importing_the_user_module(tmp_path):
     python = bare_venv(tmp_path / "venv")
     tiny_wheel(tmp_path)
@@ -84,6 +86,7 @@ def test_the_train_cli_installs_before_importing_the_user_module(tmp_path):
     assert "does not define `model_fn`" in proc.stderr, proc.stderr
 
 
+@pytest.mark.slow
 def test_a_pip_failure_exits_2_with_pip_status_and_trains_nothing(tmp_path):
     (tmp_path / "requirements.txt").write_text("--no-index\nmodelmaker-test-no-such-package==1.0\n")
     proc = subprocess.run([sys.executable, "-m", "modelmaker.train", "--user_module", "mymodel",

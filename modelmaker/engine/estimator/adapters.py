@@ -1,4 +1,4 @@
-"""Provides the Estimator-facing wrappers around the user's four functions.
+"""Provides the Estimator-facing wrappers around the user's model_fn and serving receiver.
 
 The wrappers call the user's functions with the arguments they accept, check what they
 return, and turn a broken contract into a `UserModuleError` that names the function,
@@ -10,9 +10,9 @@ import traceback
 
 import tensorflow as tf
 
-from modelmaker.engine.hooks import checkpoint as events
+from modelmaker.engine.hooks import assemble
 from modelmaker.errors import UserModuleError
-from modelmaker.engine.hooks.progress import ProgressHook
+from modelmaker.user.returns import describe
 
 _SPEC_NEEDS = {
     tf.estimator.ModeKeys.TRAIN: ("loss", "train_op"),
@@ -42,13 +42,9 @@ def model_fn(user, *, progress_every=None, max_steps=None, log=None):
                  "params": params, "config": config}
         spec = _call_model_fn(user, {name: given[name] for name in user.model_fn_args}, mode)
         _check_spec(spec, mode, user.origin)
-        if mode == tf.estimator.ModeKeys.TRAIN and progress_every and log:
-            hook = ProgressHook(loss=spec.loss, every_n_steps=progress_every,
-                                max_steps=max_steps, log=log,
-                                summary_dir=config.model_dir if config.is_chief else None)
-            spec = spec._replace(training_hooks=tuple(spec.training_hooks) + (hook,))
         if mode == tf.estimator.ModeKeys.TRAIN:
-            spec = events.with_checkpoint_hook(spec, config)
+            spec = assemble.in_model_fn(spec, config, progress_every=progress_every,
+                                        max_steps=max_steps, log=log)
         return spec
     return wrapped
 
@@ -89,30 +85,6 @@ def _check_spec(spec, mode, origin):
             f"{', '.join(_SPEC_NEEDS[mode])}.")
 
 
-def input_fn(fn, *, name, path, params, origin, require_dataset=False):
-    """An Estimator input_fn (no arguments) that calls `fn(path, params)` and checks the result.
-
-    Args:
-      fn: the user's `train_input_fn` or `eval_input_fn`.
-      name: its name, for messages.
-      path: the local data path handed to it (a string, or None when no --data_url was given).
-      params: a callable returning a fresh params dict (each call gets its own copy).
-      origin: where the user module came from, for messages.
-      require_dataset: distributed training needs a tf.data.Dataset, not a tuple.
-    """
-    def wrapped():
-        result = fn(path, params())
-        if isinstance(result, tf.data.Dataset):
-            return result
-        if isinstance(result, (tuple, list)) and len(result) == 2 and not require_dataset:
-            return tuple(result)
-        need = ("a tf.data.Dataset (distributed training needs a Dataset)" if require_dataset
-                else "a tf.data.Dataset or a (features, labels) tuple")
-        raise UserModuleError(
-            f"`{name}` in {origin} returned {_describe(result)}; it must return {need}.")
-    return wrapped
-
-
 def serving_input_receiver_fn(user):
     """A receiver function for export that accepts all four forms the seed allows.
 
@@ -126,15 +98,9 @@ def serving_input_receiver_fn(user):
             receiver = receiver()
         if not isinstance(receiver, _RECEIVERS):
             raise UserModuleError(
-                f"`serving_input_receiver_fn` in {user.origin} returned {_describe(receiver)}; it must "
+                f"`serving_input_receiver_fn` in {user.origin} returned {describe(receiver)}; it must "
                 "return a tf.estimator.export.ServingInputReceiver, a TensorServingInputReceiver, or "
                 "the function made by build_parsing_serving_input_receiver_fn / "
                 "build_raw_serving_input_receiver_fn.")
         return receiver
     return wrapped
-
-
-def _describe(value):
-    text = repr(value)
-    text = text if len(text) <= 80 else text[:77] + "..."
-    return f"{type(value).__name__} {text}"

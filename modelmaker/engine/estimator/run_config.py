@@ -1,50 +1,12 @@
-"""Provides the one reader of TF_CONFIG and `build`: run parameters + plan -> tf.estimator.RunConfig.
+"""Provides `build`: run parameters + plan -> tf.estimator.RunConfig.
 
-`cluster_from_environment` reads TF_CONFIG once (at the edge, in `fit`); below that the
-validated `Cluster` travels as a value. TensorFlow's own RunConfig and distribute coordinator
-read TF_CONFIG from the environment themselves, so `tf_config_scope` hands them the
-normalised value (master renamed chief, the evaluator out of the cluster, nothing at all for
-one process) for the duration of each call: what TensorFlow sees is what modelmaker checked.
+TensorFlow's RunConfig reads TF_CONFIG from the environment itself, so `build` shows it the
+normalised value modelmaker checked (`environment.tf_config_scope`: master renamed chief, the
+evaluator out of the cluster, nothing at all for one process) while it is constructed.
 """
 
-import contextlib
-import json
-import os
-
+from modelmaker import environment
 from modelmaker.cluster import tf_config as cluster_lib
-
-_TF_CONFIG = "TF_CONFIG"
-
-
-def cluster_from_environment(environ=None):
-    """The validated `Cluster` in TF_CONFIG (`cluster.LOCAL` when unset).
-
-    Args:
-      environ: a mapping of environment variables (default: the process environment).
-
-    Raises:
-      ParamsError: TF_CONFIG is malformed; the message names the problem.
-    """
-    environ = os.environ if environ is None else environ
-    return cluster_lib.parse(environ.get(_TF_CONFIG))
-
-
-@contextlib.contextmanager
-def tf_config_scope(cluster):
-    """Shows TensorFlow `cluster`'s normalised TF_CONFIG while the block runs, then restores."""
-    before = os.environ.get(_TF_CONFIG)
-    tf_config = cluster.tf_config()
-    if tf_config:
-        os.environ[_TF_CONFIG] = json.dumps(tf_config)
-    else:
-        os.environ.pop(_TF_CONFIG, None)
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(_TF_CONFIG, None)
-        else:
-            os.environ[_TF_CONFIG] = before
 
 
 def build(params, *, model_dir, plan=None):
@@ -58,7 +20,7 @@ def build(params, *, model_dir, plan=None):
     """
     import tensorflow as tf
     cluster = plan.cluster if plan is not None else cluster_lib.LOCAL
-    with tf_config_scope(cluster):
+    with environment.tf_config_scope(cluster):
         return tf.estimator.RunConfig(
             model_dir=model_dir,
             save_checkpoints_steps=params["save_checkpoints_steps"],

@@ -1,114 +1,56 @@
-"""Provides `build`: the TrainSpec and EvalSpec of a run, from its parameters and user module.
+"""Provides `build`: the TrainSpec and EvalSpec of a run, from the engine and what the run adds.
 
-This is the one place that decides what runs during training and evaluation: input
-functions, training hooks, saving listeners, evaluation hooks and exporters. Best export,
-early stopping and the tuning objective are exporters, i.e. they run after each evaluation,
-wherever evaluation runs (`run_exporters` runs them after an evaluation made outside
-train_and_evaluate).
+Input functions are the user's, checked (`modelmaker.user.returns`); hooks and listeners come
+from `modelmaker.engine.hooks.assemble`; the after-evaluation controls (best export, early
+stopping, tuning objective) run as one Estimator exporter, so they follow every evaluation
+train_and_evaluate makes.
 """
-
-import os
 
 import tensorflow as tf
 
-from modelmaker.engine.estimator import adapters
-from modelmaker.controls import best_export, early_stopping, tuning
-from modelmaker import logs
+from modelmaker.user import returns
 
 
-def build(user, params, *, data_path, model_dir, require_dataset=False, plan=None):
-    """(TrainSpec, EvalSpec) for `user` under `params`.
+def input_fn(engine, *, training):
+    """The engine's checked training or evaluation input function.
 
-    Args:
-      user: the checked `UserModule`.
-      params: the `RunParams`.
-      data_path: the local data path handed to the input functions as `path`.
-      model_dir: the model directory (early stopping and best export keep their state there).
-      require_dataset: input functions must return a Dataset (distributed training).
-      plan: the `distributed.strategies.Plan`, when there is one: it gives Estimator's
-        max_steps, adds `worker_index`/`num_workers` to the input functions' params (training
-        shards by them; evaluation reads everything, 0 of 1) and, when distributed, requires
-        a Dataset.
-
-    Raises:
-      ParamsError: a combination of parameters the training controls cannot honour.
+    With a plan, the input functions' params get `worker_index`/`num_workers` (training
+    shards by them; evaluation reads everything, 0 of 1), and a distributed plan requires a
+    tf.data.Dataset.
     """
-    require_dataset = require_dataset or bool(plan and plan.distributed)
+    user, params, plan = engine.user, engine.params, engine.plan
+    extra = plan.input_params(training=training) if plan else {}
+    fn, name = ((user.train_input_fn, "train_input_fn") if training
+                else (user.eval_input_fn, "eval_input_fn"))
+    return returns.input_fn(fn, name=name, path=engine.data_path,
+                            params=lambda: {**params.as_dict(), **extra}, origin=user.origin,
+                            require_dataset=bool(plan and plan.distributed))
 
-    def input_fn(fn, name, training):
-        extra = plan.input_params(training=training) if plan else {}
-        return adapters.input_fn(fn, name=name, path=data_path,
-                                 params=lambda: {**params.as_dict(), **extra},
-                                 origin=user.origin, require_dataset=require_dataset)
-    chosen = early_stopping.setting(params)
-    watching = early_stopping.Monitor(chosen, model_dir, log=logs.info) if chosen else None
+
+def build(engine, *, max_steps, hooks=(), listeners=(), after_evaluation=()):
+    """(TrainSpec, EvalSpec) of `engine` (an `EstimatorEngine`) training to `max_steps`."""
+    params = engine.params
     train_spec = tf.estimator.TrainSpec(
-        input_fn=input_fn(user.train_input_fn, "train_input_fn", True),
-        max_steps=_max_steps(watching, plan.max_steps if plan else params["train_max_steps"]),
-        hooks=train_hooks(params, watching), saving_listeners=saving_listeners(watching))
+        input_fn=input_fn(engine, training=True), max_steps=max_steps, hooks=list(hooks),
+        saving_listeners=list(listeners))
     eval_spec = tf.estimator.EvalSpec(
-        input_fn=input_fn(user.eval_input_fn, "eval_input_fn", False), steps=params["eval_steps"],
-        start_delay_secs=params["eval_start_delay_secs"],
-        throttle_secs=params["eval_throttle_secs"],
-        hooks=eval_hooks(params), exporters=exporters(user, params, watching))
+        input_fn=input_fn(engine, training=False), steps=params["eval_steps"],
+        start_delay_secs=params["eval_start_delay_secs"], throttle_secs=params["eval_throttle_secs"],
+        exporters=[AfterEvaluation(after_evaluation)] if after_evaluation else None)
     return train_spec, eval_spec
 
 
-def _max_steps(watching, max_steps):
-    """`max_steps`, or the step at which an earlier run here stopped early (so that a rerun
-    trains nothing, as a finished run does)."""
-    if watching is None or not watching.should_stop():
-        return max_steps
-    step = max(1, watching.state["last_step"])
-    if watching.model_dir not in _TOLD:  # evaluations rebuild the specs: say it once
-        _TOLD.add(watching.model_dir)
-        logs.info(f"early stopping: training in this train_url stopped at step {step} "
-                  f"({watching.setting.watched.metric} did not improve for "
-                  f"{watching.setting.patience} evaluations) and does not resume. Raise "
-                  f"early_stopping.patience, or delete {early_stopping.STATE}, to train on.")
-    return step if max_steps is None else min(max_steps, step)
+class AfterEvaluation(tf.estimator.Exporter):
+    """Runs the after-evaluation controls when Estimator's evaluator calls its exporters."""
 
+    def __init__(self, controls):
+        self._controls = tuple(controls)
 
-_TOLD = set()  # model directories whose early stop this process has announced
+    @property
+    def name(self):
+        return "after_evaluation"
 
-
-def train_hooks(params, watching=None):
-    """SessionRunHooks that run on every training worker."""
-    return [early_stopping.StopHook(watching)] if watching else []
-
-
-def saving_listeners(watching=None):
-    """CheckpointSaverListeners; they run on the chief only."""
-    return [early_stopping.DoneListener(watching)] if watching else []
-
-
-def eval_hooks(params):
-    """SessionRunHooks that run during each evaluation."""
-    return []
-
-
-def exporters(user, params, watching=None):
-    """Exporters run after each evaluation (the final export is done by the runner)."""
-    found = []
-    objective = tuning.target(params)
-    if objective:
-        found.append(tuning.Reporter(objective))
-    if watching:
-        found.append(early_stopping.MonitorExporter(watching))
-    best = best_export.target(params)
-    if best:
-        found.append(best_export.BestExporter(
-            best, receiver_fn=adapters.serving_input_receiver_fn(user), user_module=user.origin,
-            exports_to_keep=params["exports_to_keep"], log=logs.info))
-    return found
-
-
-def run_exporters(estimator, eval_spec, metrics, *, checkpoint_path, is_the_final_export=False):
-    """Runs `eval_spec.exporters` after an evaluation made outside train_and_evaluate (a
-    cluster's evaluator task, the chief's final evaluation), as Estimator's evaluator does.
-
-    Returns the exporters' results (export folders, or None).
-    """
-    base = os.path.join(estimator.model_dir, "export")
-    return [exporter.export(estimator, os.path.join(base, exporter.name), checkpoint_path,
-                            metrics, is_the_final_export) for exporter in eval_spec.exporters]
+    def export(self, estimator, export_path, checkpoint_path, eval_result, is_the_final_export):
+        for control in self._controls:
+            control(eval_result, checkpoint_path)
+        return None

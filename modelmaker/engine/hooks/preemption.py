@@ -91,7 +91,7 @@ def _handler(handler):
     return signal.SIG_DFL if handler is None else handler
 
 
-class StopHook(tf.estimator.SessionRunHook):
+class StopHook(tf.compat.v1.train.SessionRunHook):
     """After each training step, on a stop signal: saves a checkpoint at the current step and
     raises `Interrupted`.
 

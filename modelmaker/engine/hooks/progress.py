@@ -1,4 +1,4 @@
-"""Provides the training progress line and the evaluation table a person reads.
+"""Provides the training progress line a person reads, and the hooks that count steps.
 
 Lines share one grep-able format: `train | step 1200/3000 | 850.1 steps/s | loss 0.2345 | ETA 2s`.
 """
@@ -9,7 +9,7 @@ import time
 import tensorflow as tf
 
 
-class ProgressHook(tf.estimator.SessionRunHook):
+class ProgressHook(tf.compat.v1.train.SessionRunHook):
     """Prints step, steps/s, loss and ETA every N steps, fetching tensors only on those steps.
 
     It stands in for Estimator's LoggingTensorHook and StepCounterHook (run_config turns them
@@ -34,7 +34,7 @@ class ProgressHook(tf.estimator.SessionRunHook):
 
     def before_run(self, run_context):
         if (self._step + 1) % self._every == 0:
-            return tf.estimator.SessionRunArgs({"loss": self._loss, "step": self._global_step})
+            return tf.compat.v1.train.SessionRunArgs({"loss": self._loss, "step": self._global_step})
         return None
 
     def after_run(self, run_context, run_values):
@@ -58,7 +58,7 @@ class ProgressHook(tf.estimator.SessionRunHook):
                 summary, self._step)
 
 
-class StepCounter(tf.estimator.SessionRunHook):
+class StepCounter(tf.compat.v1.train.SessionRunHook):
     """Knows which global step each training run performs, without fetching it every run.
 
     `step` is advanced before the run, so when a later hook raises in that run (Estimator's
@@ -96,20 +96,3 @@ def format_seconds(secs):
     if secs < 3600:
         return f"{secs // 60}m{secs % 60:02d}s"
     return f"{secs // 3600}h{secs % 3600 // 60:02d}m"
-
-
-def metrics_table(metrics, *, title):
-    """A short two-column table of evaluation metrics (global_step shown in the title)."""
-    rows = [(k, v) for k, v in sorted(metrics.items()) if k != "global_step"]
-    if not rows:
-        return title
-    width = max(len(k) for k, _ in rows)
-    body = "\n".join(f"  {k:<{width}}  {_format_value(v)}" for k, v in rows)
-    return f"{title}\n{body}"
-
-
-def _format_value(value):
-    try:
-        return f"{float(value):.4f}"
-    except (TypeError, ValueError):
-        return str(value)

@@ -1,0 +1,61 @@
+"""Provides `assemble`: the training controls a run's parameters ask for, in one value.
+
+Best export, early stopping and the tuning objective act after each evaluation, wherever it
+runs (the training process, a cluster's evaluator task, the chief's final evaluation): each
+is a plain callable `(metrics, checkpoint_path)` the engine calls. Early stopping also adds a
+hook on every training worker, a listener on the chief, and may lower the step limit.
+"""
+
+import dataclasses
+from typing import Callable, Optional, Tuple
+
+from modelmaker.controls import best_export, early_stopping, tuning
+
+
+@dataclasses.dataclass(frozen=True)
+class Controls:
+    """What the controls add to a run.
+
+    Attributes:
+      after_evaluation: callables `(metrics, checkpoint_path)`, in the order they run.
+      hooks: SessionRunHooks for every training worker.
+      listeners: CheckpointSaverListeners (they run on the chief only).
+      max_steps: the step limit, lowered when an earlier run here stopped early.
+    """
+
+    after_evaluation: Tuple[Callable, ...]
+    hooks: Tuple = ()
+    listeners: Tuple = ()
+    max_steps: Optional[int] = None
+
+
+def assemble(params, *, model_dir, max_steps, export, log):
+    """The `Controls` of `params` for a run in `model_dir`.
+
+    Args:
+      params: the `RunParams`.
+      model_dir: where the controls keep their state (best.json, early_stopping.json).
+      max_steps: the engine's step limit.
+      export: the engine's `export` (best export writes its versions with it).
+      log: a callable taking one line of text.
+
+    Raises:
+      ParamsError: a combination of parameters the controls cannot honour.
+    """
+    chosen = early_stopping.setting(params)
+    watching = early_stopping.Monitor(chosen, model_dir, log=log) if chosen else None
+    after = []
+    objective = tuning.target(params)
+    if objective:
+        after.append(tuning.Reporter(objective, model_dir=model_dir))
+    if watching:
+        after.append(watching)
+    best = best_export.target(params)
+    if best:
+        after.append(best_export.BestExport(best, model_dir=model_dir, export=export,
+                                            exports_to_keep=params["exports_to_keep"], log=log))
+    return Controls(
+        after_evaluation=tuple(after),
+        hooks=(early_stopping.StopHook(watching),) if watching else (),
+        listeners=(early_stopping.DoneListener(watching),) if watching else (),
+        max_steps=early_stopping.max_steps(watching, max_steps, log=log))

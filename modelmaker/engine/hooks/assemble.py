@@ -1,0 +1,43 @@
+"""Provides the hooks of a training run, put together in this one place.
+
+Two kinds:
+- `in_model_fn`: hooks built inside the model function on its own tensors and scaffold (the
+  progress line on the loss; the light checkpoint saver);
+- `for_run`: hooks around the whole run (the training controls' hooks and listeners, the
+  graceful stop on SIGTERM/SIGINT, the upload listener of a remote train_url).
+"""
+
+from modelmaker.engine.hooks import checkpoint, preemption
+from modelmaker.engine.hooks.progress import ProgressHook
+
+
+def in_model_fn(spec, config, *, progress_every, max_steps, log):
+    """A TRAIN-mode `spec` (an EstimatorSpec-like namedtuple) with the model function's hooks.
+
+    Args:
+      spec: what the user's model_fn returned, checked.
+      config: the run config (model_dir, is_chief, checkpoint cadence, cluster).
+      progress_every: print a progress line every N training steps (None: never).
+      max_steps: the step training ends at, for the ETA (None: unknown).
+      log: a callable taking one line of text (None: no progress lines).
+    """
+    if progress_every and log:
+        hook = ProgressHook(loss=spec.loss, every_n_steps=progress_every, max_steps=max_steps, log=log,
+                            summary_dir=config.model_dir if config.is_chief else None)
+        spec = spec._replace(training_hooks=tuple(spec.training_hooks) + (hook,))
+    return checkpoint.with_checkpoint_hook(spec, config)
+
+
+def for_run(controls, *, stop, model_dir, is_chief, listeners=(), log):
+    """(hooks, listeners) a training run adds to the user's.
+
+    Args:
+      controls: the run's `controls.assemble.Controls`.
+      stop: the `preemption.StopRequest` being watched.
+      model_dir: where a stop saves its checkpoint.
+      is_chief: whether this task saves checkpoints.
+      listeners: more CheckpointSaverListeners (e.g. the remote train_url's upload).
+      log: a callable taking one line of text.
+    """
+    stop_hook = preemption.StopHook(stop, model_dir=model_dir, save=is_chief, log=log)
+    return (*controls.hooks, stop_hook), (*controls.listeners, *listeners)

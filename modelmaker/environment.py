@@ -1,0 +1,85 @@
+"""Provides `read`: what the process was given in its environment, read once, at the edge.
+
+The command line (and `fit()` for a library caller that gives none) builds one frozen
+`Environment` at start-up and hands it down; nothing below reads `os.environ`. This module is
+also the one place that changes the environment, each time for the narrowest scope:
+TensorFlow's native log level before TensorFlow is imported, and the normalised TF_CONFIG
+that TensorFlow's RunConfig and distribute coordinator read themselves, for the length of
+each call that needs it.
+
+    env = environment.read()
+    cluster = env.cluster()                     # TF_CONFIG, parsed and validated
+    stage_data(url, settings=env.storage)       # endpoints, credentials, MODELMAKER_CACHE_DIR
+"""
+
+import contextlib
+import dataclasses
+import json
+import os
+from typing import Mapping, Optional
+
+from modelmaker.cluster import tf_config
+from modelmaker.storage import urls
+
+TF_CONFIG = "TF_CONFIG"
+FAULT = "MODELMAKER_FAULT"                 # fault injection (tests only): `modelmaker.faults`
+NATIVE_LOG_LEVEL = "TF_CPP_MIN_LOG_LEVEL"  # TensorFlow's C++ logging; read when it is imported
+
+
+@dataclasses.dataclass(frozen=True)
+class Environment:
+    """What the environment told this process.
+
+    Attributes:
+      tf_config: TF_CONFIG's text, or None when unset.
+      storage: the storage endpoints, credentials and cache folder (`storage.urls.Settings`).
+      fault: MODELMAKER_FAULT's text, or None.
+      variables: every variable, for the processes a launcher starts.
+    """
+
+    tf_config: Optional[str] = None
+    storage: urls.Settings = urls.Settings({})
+    fault: Optional[str] = None
+    variables: Mapping[str, str] = dataclasses.field(default_factory=dict, repr=False)
+
+    def cluster(self):
+        """The validated `cluster.tf_config.Cluster` of TF_CONFIG (`LOCAL` when unset).
+
+        Raises:
+          ParamsError: TF_CONFIG is malformed; the message names the problem.
+        """
+        return tf_config.parse(self.tf_config)
+
+
+def read(environ=None):
+    """The `Environment` of `environ` (default: this process's environment)."""
+    environ = dict(os.environ if environ is None else environ)
+    return Environment(tf_config=environ.get(TF_CONFIG), storage=urls.from_environ(environ),
+                       fault=environ.get(FAULT) or None, variables=environ)
+
+
+def quiet_native_logs(verbose):
+    """Unless `verbose`, hides TensorFlow's C++ INFO/WARNING lines (a value the user set wins).
+
+    Must run before TensorFlow is imported: the command line's first step.
+    """
+    if not verbose:
+        os.environ.setdefault(NATIVE_LOG_LEVEL, "3")
+
+
+@contextlib.contextmanager
+def tf_config_scope(cluster):
+    """Shows TensorFlow `cluster`'s normalised TF_CONFIG while the block runs, then restores."""
+    before = os.environ.get(TF_CONFIG)
+    shown = cluster.tf_config()
+    if shown:
+        os.environ[TF_CONFIG] = json.dumps(shown)
+    else:
+        os.environ.pop(TF_CONFIG, None)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(TF_CONFIG, None)
+        else:
+            os.environ[TF_CONFIG] = before
