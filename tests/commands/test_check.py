@@ -58,6 +58,20 @@ def test_check_reports_failures_and_what_the_parameters_mean_together(capsys, mo
                for level, text in meanings)
 
 
+@pytest.mark.parametrize("tf_config, words", [
+    ({"cluster": {"chief": ["h:1", "h:2"]}, "task": {"type": "chief", "index": 0}}, "2 chiefs"),
+    ({"cluster": {"chief": ["h:1"], "master": ["h:2"]}, "task": {"type": "chief", "index": 0}},
+     "both `chief` and `master`"),
+    ({"cluster": {"worker": ["h:1"]}, "task": {"type": "worker", "index": 0}}, "has no chief"),
+])
+def test_check_refuses_the_tf_config_train_refuses(tf_config, words, capsys, monkeypatch):
+    monkeypatch.setenv("TF_CONFIG", json.dumps(tf_config))
+    assert check.main(["--user_module", TINY]) == 2
+    table = rows(capsys.readouterr().out)
+    assert table["TF_CONFIG"][0][0] == "fail" and words in table["TF_CONFIG"][0][1]
+    assert table["user module"] == [("skip", "an earlier check failed")]
+
+
 def test_check_stops_at_bad_parameters_before_loading_anything(capsys):
     assert check.main(["--user_module", TINY, "--set", "early_stopping={metric: loss}"]) == 2
     table = rows(capsys.readouterr().out)

@@ -1,5 +1,7 @@
 """A NaN/Inf loss stops training with the step it happened at and the last good checkpoint."""
 
+import pytest
+
 from tests.fault import faultkit
 
 
