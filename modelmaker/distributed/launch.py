@@ -23,12 +23,14 @@ the chief has succeeded and every process is gone.
 # What --print can print -> the function writing it.
 PRINTERS = {"tfjob": lambda args, shape, train_args: _tfjob(args, shape, train_args)}
 
-_POD_FLAGS = """Pods (--print tfjob):
-  --cpu, --memory, --gpu take one value for every task kind, or kind=value pairs, or both:
-  --gpu 1,ps=0 gives the chief, workers and evaluator one GPU each and the ps none.
-  Credentials never appear in the manifest: --secret NAME passes every key of a Kubernetes
-  Secret as an environment variable (OBS_ACCESS_KEY_ID, OBS_SECRET_ACCESS_KEY,
-  OBS_ENDPOINT_URL for obs://; S3_... or AWS_... for s3://; KS3_... for ks3://)."""
+# The flags of the "pods" group, which only --print tfjob uses.
+POD_FLAGS = ("--namespace", "--cpu", "--memory", "--gpu", "--secret", "--secret_env", "--cache",
+             "--restart_policy", "--backoff_limit")
+_POD_HELP = """--cpu, --memory, --gpu take one value for every task kind, or kind=value pairs, or both:
+--gpu 1,ps=0 gives the chief, workers and evaluator one GPU each and the ps none.
+Credentials never appear in the manifest: --secret NAME passes every key of a Kubernetes
+Secret as an environment variable (OBS_ACCESS_KEY_ID, OBS_SECRET_ACCESS_KEY,
+OBS_ENDPOINT_URL for obs://; S3_... or AWS_... for s3://; KS3_... for ks3://)."""
 
 
 def build_parser(prog="modelmaker launch"):
@@ -53,7 +55,7 @@ def build_parser(prog="modelmaker launch"):
 
 
 def _add_pod_flags(parser):
-    pods = parser.add_argument_group("pods (--print tfjob)", _POD_FLAGS.split("\n", 1)[1])
+    pods = parser.add_argument_group("pods (--print tfjob)", _POD_HELP)
     pods.add_argument("--namespace", metavar="NS",
                       help="Kubernetes namespace of the job (default: kubectl's current one)")
     pods.add_argument("--cpu", metavar="CPUS",
@@ -120,6 +122,14 @@ def _not_launch_flags(unknown, mine, argv):
                        f"{' '.join(known)} -- {given}")
 
 
+def _refuse_pod_flags_without_print(parser, args):
+    """Pod flags shape the printed manifest only; given with --local they would do nothing."""
+    given = [flag for flag in POD_FLAGS if getattr(args, flag[2:]) != parser.get_default(flag[2:])]
+    if given and not args.print_what:
+        raise ParamsError(f"{', '.join(given)} only shape the manifest of --print tfjob; --local "
+                          "runs every task on this machine. Drop them, or add --print tfjob.")
+
+
 def split_argv(argv):
     """(launcher arguments, training arguments) around the first `--`."""
     if "--" in argv:
@@ -132,11 +142,13 @@ def main(argv=None, *, environ=None, out=None):
     """Runs `modelmaker launch`; returns the exit code (2 for user mistakes)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     mine, train_args = split_argv(argv)
-    args, unknown = build_parser().parse_known_args(mine)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(mine)
     out = out or sys.stdout
     try:
         if unknown:
             raise _not_launch_flags(unknown, mine, argv)
+        _refuse_pod_flags_without_print(parser, args)
         if not (args.shape or args.local):
             raise ParamsError("give the cluster shape: --local worker=2,ps=1,evaluator=1 to run it "
                               "here, or --print tfjob --shape worker=2,ps=1 to print a manifest.")

@@ -129,6 +129,12 @@ def test_bad_pod_flags_exit_2_with_one_line(flags, words, capsys):
     assert words in err and err.count("\n") == 1
 
 
+def test_pod_flags_without_print_are_refused(capsys):
+    assert launch.main(["--local", "worker=1", "--gpu", "1", "--secret", "s", "--", "x"]) == 2
+    err = capsys.readouterr().err
+    assert "--gpu, --secret only shape the manifest of --print tfjob" in err and err.count("\n") == 1
+
+
 def test_training_arguments_without_the_separator_are_explained(capsys):
     assert launch.main(["--local", "worker=1", "--user_module", "m", "--train_url", "out"]) == 2
     err = capsys.readouterr().err
