@@ -133,10 +133,11 @@ DEFAULTS = {
         None, str, nullable=True,
         doc="A feature holding images, for the worst-confused figure; null picks the first "
             "feature shaped [N, H, W] or [N, H, W, 1|3|4] (H, W >= 8), if any."),
-    "report_class_names": Key(
+    "class_names": Key(
         None, list, nullable=True,
-        doc="Display names by class id, e.g. [\"cat\", \"dog\"]; null shows the ids "
-            "(ModelArts' label_map_dict)."),
+        doc="Class names by class id, e.g. [\"cat\", \"dog\"], for the report (and ModelArts' "
+            "label_map_dict); null: the names the input provides (a dataset's class_names, as "
+            "tf.keras.utils.image_dataset_from_directory sets them), else the ids."),
     "report_max_samples": Key(
         10000, int, nullable=True, minimum=1,
         doc="Samples read per split; null reads the whole input, which must end (a "
@@ -177,6 +178,8 @@ DEFAULTS = {
 }
 
 _CADENCE_KEYS = ("save_checkpoints_steps", "save_checkpoints_secs")
+# Reserved keys that were renamed, old name -> new name: the old name still sets the new key.
+RENAMED = {"report_class_names": "class_names"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -243,6 +246,7 @@ def resolve(layers):
         for key, value in layer.values.items():
             if not isinstance(key, str) or not key:
                 raise ParamsError(f"parameter name {key!r} in {layer.source} must be a non-empty string.")
+            key = RENAMED.get(key, key)  # an older name (e.g. in a saved params.json)
             _refuse_near_miss(key, layer.source)
             values[key] = _coerce(key, value, layer.source) if key in DEFAULTS else value
             sources[key] = layer.source

@@ -112,7 +112,7 @@ def write_split(folder, collected, run_params, *, facts, curves):
     """
     from modelmaker.report import analysis, files, html, select
     arrays = select.select(collected.outputs, collected.labels, run_params,
-                           origin=facts.get("user_module"))
+                           origin=facts.get("user_module"), data_class_names=collected.class_names)
     if arrays.task == "classification":
         numbers = analysis.classification(arrays.labels, arrays.predictions,
                                           num_classes=arrays.num_classes,
@@ -129,14 +129,15 @@ def write_split(folder, collected, run_params, *, facts, curves):
                                             "class_names": arrays.class_names},
                                    files.samples(arrays, collected.names)),
                files.write_arrays(folder, arrays, collected.names)]
-    figures = draw(folder, arrays, results, images=collected.images, curves=curves)
+    figures = draw(folder, arrays, results, images=collected.images, curves=curves,
+                   names=collected.names)
     names = [os.path.basename(p) for p in written + [path for _, path in figures]]
     written.append(html.write(folder, results=results, figures=figures, files=names))
     logs.info(f"report | {run['split']} | {summary(results)} | {written[-1]}")
     return SplitReport(split=run["split"], folder=folder, results=results, files=tuple(written))
 
 
-def draw(folder, arrays, results, *, images, curves):
+def draw(folder, arrays, results, *, images, curves, names=None):
     """Draws the split's figures; returns [(title, path)] for those that had something to show."""
     from modelmaker.report import figures as fig
     for name in FIGURES:  # a figure left by an earlier report must not pass for this one's
@@ -154,7 +155,7 @@ def draw(folder, arrays, results, *, images, curves):
                 arrays.confidence, correct, path["confidence.png"])),
             ("Most confident mistakes", images is not None and fig.worst_confused(
                 images, arrays.labels, arrays.predictions, arrays.confidence, arrays.class_names,
-                path["worst_confused.png"]))]
+                path["worst_confused.png"], sample_names=names))]
     else:
         drawn = [("Predicted vs true, residuals",
                   fig.regression(arrays.labels, arrays.predictions, path["regression.png"]))]

@@ -30,7 +30,8 @@ def model_fn(features, labels, mode, params):
     """Builds the network for one mode and returns a tf.estimator.EstimatorSpec.
 
     Args:
-      features: {"images": float32 [batch, HEIGHT, WIDTH, CHANNELS] in 0..1}.
+      features: {"images": float32 [batch, HEIGHT, WIDTH, CHANNELS] in 0..1, "file": each
+        image's path below the split folder, e.g. b"circle/circle_003.png"}.
       labels: int32 class indices [batch] (None when predicting).
       mode: tf.estimator.ModeKeys.TRAIN, EVAL or PREDICT.
       params: every key of parameters.json (and of --set on the command line).
@@ -64,7 +65,7 @@ def model_fn(features, labels, mode, params):
 
 
 def train_input_fn(path, params):
-    """Shuffled, repeated batches of ({"images": ...}, labels) from <path>/train/.
+    """Shuffled, repeated batches of ({"images": ..., "file": ...}, labels) from <path>/train/.
 
     Args:
       path: --data_url, or None when it is not given (then the sample data in ./data).
@@ -73,14 +74,21 @@ def train_input_fn(path, params):
     files, labels = _list_images(path, "train")
     dataset = tf.data.Dataset.from_tensor_slices((files, labels))
     dataset = dataset.shuffle(len(files), seed=0, reshuffle_each_iteration=True).repeat()
-    return dataset.map(_load, num_parallel_calls=tf.data.AUTOTUNE).batch(params["batch_size"])
+    return _named(dataset.map(_load, num_parallel_calls=tf.data.AUTOTUNE).batch(params["batch_size"]))
 
 
 def eval_input_fn(path, params):
     """One pass over <path>/eval/ in file order."""
     files, labels = _list_images(path, "eval")
     dataset = tf.data.Dataset.from_tensor_slices((files, labels))
-    return dataset.map(_load, num_parallel_calls=tf.data.AUTOTUNE).batch(params["batch_size"])
+    return _named(dataset.map(_load, num_parallel_calls=tf.data.AUTOTUNE).batch(params["batch_size"]))
+
+
+def _named(dataset):
+    # The evaluation report (modelmaker evaluate, train --report) shows these names instead of
+    # 0, 1, 2, as with tf.keras.utils.image_dataset_from_directory.
+    dataset.class_names = CLASSES
+    return dataset
 
 
 def serving_input_receiver_fn():
@@ -117,4 +125,6 @@ def _list_images(path, split):
 def _load(file, label):
     image = tf.io.decode_image(tf.io.read_file(file), channels=CHANNELS, expand_animations=False)
     image = tf.image.resize(image, [HEIGHT, WIDTH]) / 255.0
-    return {"images": image}, label
+    # "file" names each sample in the report (report_name_key in parameters.json): <class>/<file>.
+    name = tf.strings.reduce_join(tf.strings.split(file, "/")[-2:], separator="/")
+    return {"images": image, "file": name}, label
