@@ -15,7 +15,7 @@ import os
 from typing import Any, Mapping
 
 from modelmaker import api, logs, params as params_lib, records, storage, user_module as user_module_lib
-from modelmaker.errors import ParamsError
+from modelmaker.errors import CheckpointError, ParamsError
 
 SPLITS = {"eval": ("eval",), "train": ("train",), "both": ("train", "eval")}
 ANALYSIS_DIR = "analysis"   # default output: <train_url>/analysis/<split>/
@@ -71,7 +71,10 @@ def evaluate(user_module, params=None, *, data_url=None, train_url="output", spl
     user = user_module_lib.load(user_module)
     data_path = api.local_data(data_url, cache_dir=cache_dir)
     from modelmaker.report import collect, events  # import TensorFlow
-    checkpoint = collect.find_checkpoint(model_dir, export)
+    try:
+        checkpoint = collect.find_checkpoint(model_dir, export)
+    except CheckpointError as e:  # name the URL given, not its local copy in the cache
+        raise (CheckpointError(str(e).replace(model_dir, remote.url)) if remote else e) from None
     curves = events.read_curves(model_dir)
     base = os.path.abspath(output) if output else os.path.join(model_dir, ANALYSIS_DIR)
     reports = []

@@ -76,3 +76,12 @@ def test_evaluate_without_credentials_is_one_line_exit_2(s3_env, bucket, monkeyp
     err = capfd.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1, err
     assert err[0].startswith(f"modelmaker: error: cannot write to s3://{bucket}/run: Unable to locate")
+
+
+def test_evaluate_a_remote_train_url_without_checkpoints_names_the_url(s3_env, bucket, tmp_path, capfd):
+    code = evaluate_command.main(["--user_module", FILES, "--train_url", f"s3://{bucket}/empty",
+                                  "--output", str(tmp_path / "report")])
+    errors = [line for line in capfd.readouterr().err.splitlines() if "error" in line]
+    assert code == 2 and len(errors) == 1, errors
+    assert f"--train_url 's3://{bucket}/empty' holds no checkpoint to evaluate" in errors[0]
+    assert os.environ["MODELMAKER_CACHE_DIR"] not in errors[0]
