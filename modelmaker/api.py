@@ -25,7 +25,7 @@ class FitResult:
     wall_seconds: float
     params_file: str
     train_url: str
-    trained: bool  # False when the run was already finished and nothing was trained
+    trained: bool  # whether this run advanced the global step (False: finished or stopped early before)
     model_dir: str = ""  # the local model directory (differs from train_url when that is remote)
     tuning: Optional[Mapping[str, Any]] = None  # tuning_metric's final {metric, value, global_step}
 
@@ -69,7 +69,7 @@ def fit(user_module, params=None, *, data_url=None, train_url="output", cache_di
     # Remote URLs: check credentials and endpoint, stage the data, pull the latest checkpoint.
     remote = storage.open_train_url(train_url, cache_dir=cache_dir) if storage.is_remote(train_url) else None
     if storage.is_remote(data_url):
-        data_path = storage.stage_data(data_url, cache_dir=cache_dir)
+        data_path = local_data(data_url, cache_dir=cache_dir)
     model_dir = remote.pull() if remote else prepare_train_url(train_url)
     from modelmaker import runner  # imports TensorFlow
     return runner.run(user=user, params=run_params, data_path=data_path, model_dir=model_dir,
@@ -89,6 +89,14 @@ def to_run_params(params, *, source="fit(params=...)"):
         return params_lib.resolve([params_lib.Layer(source, dict(params))])
     raise ParamsError(f"params must be a dict, a path to a parameters file or None, got "
                       f"{type(params).__name__}. Example: fit('mymodel', {{'train_max_steps': 1000}}).")
+
+
+def local_data(data_url, *, cache_dir=None):
+    """The local path the input functions get, for every verb: a remote `data_url` staged
+    into the cache (`storage.stage_data`), a local one checked (`check_data_url`)."""
+    if storage.is_remote(data_url):
+        return storage.stage_data(data_url, cache_dir=cache_dir)
+    return check_data_url(data_url)
 
 
 def check_data_url(data_url):

@@ -11,12 +11,29 @@ import dataclasses
 import json
 import math
 import os
+import re
 import types
 from typing import Any, Callable, Mapping, Optional
 
 import yaml
 
 from modelmaker.errors import ParamsError
+
+
+class _NumberLoader(yaml.SafeLoader):
+    """YAML's safe loader that also reads `1e-3`, `1E5`, `-2e+3`, `1.5e3` as numbers: YAML 1.1
+    (PyYAML) needs a dot and a signed exponent, and reads them as text."""
+
+
+_NumberLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."))
+
+
+def read_yaml(text):
+    """`yaml.safe_load` with every usual spelling of a number read as a number."""
+    return yaml.load(text, Loader=_NumberLoader)  # noqa: S506 -- a SafeLoader subclass
 
 
 class _Required:
@@ -248,12 +265,34 @@ def resolve(layers):
                 raise ParamsError(f"parameter name {key!r} in {layer.source} must be a non-empty string.")
             key = RENAMED.get(key, key)  # an older name (e.g. in a saved params.json)
             _refuse_near_miss(key, layer.source)
+            if key not in DEFAULTS and key in values:
+                _refuse_other_kind(key, values[key], sources[key], value, layer.source)
             values[key] = _coerce(key, value, layer.source) if key in DEFAULTS else value
             sources[key] = layer.source
     _apply_eval_every_rule(values, sources)
     _apply_cadence_rule(values, sources)
     return RunParams(values=types.MappingProxyType(values),
                      sources=types.MappingProxyType(sources))
+
+
+def _kind(value):
+    """The kind of a custom value that a later source must keep: None (any), or its name."""
+    if value is None:
+        return None
+    for kind, types_ in (("boolean", bool), ("number", (int, float)), ("string", str),
+                         ("list", (list, tuple)), ("mapping", Mapping)):
+        if isinstance(value, types_):
+            return kind
+    return None
+
+
+def _refuse_other_kind(key, old, old_source, new, new_source):
+    """A custom key that changes kind between sources (text where a number was) is refused."""
+    was, now = _kind(old), _kind(new)
+    if was and now and was != now:
+        raise ParamsError(
+            f"`{key}` is a {now} ({new!r}) in {new_source} but a {was} ({old!r}) in {old_source}. "
+            f"Give a {was} in {new_source}, or change both.")
 
 
 def _coerce(key, value, source, spec=None):
@@ -400,7 +439,7 @@ def load_file(path):
                           "Check the path given to --params.") from None
     if path.lower().endswith((".yaml", ".yml")):
         try:
-            data = yaml.safe_load(text)
+            data = read_yaml(text)
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -411,7 +450,8 @@ def load_file(path):
             data = json.loads(text)
         except json.JSONDecodeError as e:
             raise ParamsError(f"{path} is not valid JSON at line {e.lineno}, column {e.colno}: "
-                              f"{e.msg}. Fix the file and run again.") from None
+                              f"{e.msg}.{_json_number_hint(text, e.pos)} Fix the file and run "
+                              "again.") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -420,12 +460,21 @@ def load_file(path):
     return data
 
 
+def _json_number_hint(text, pos):
+    """A hint when a JSON parse error sits on a number written `.5` or `5.`."""
+    start = max(text.rfind(c, 0, pos) for c in ":,[ \t\n") + 1
+    if re.match(r"[-+]?(\.[0-9]|[0-9]+\.(?![0-9]))", text[start:pos + 3]):
+        return " JSON numbers need digits on both sides of the dot (0.5, 5.0), or use a .yaml file."
+    return ""
+
+
 def parse_value(text):
-    """Parses a command-line value as a YAML scalar or list (`1000`, `null`, `[1, 2]`, `0.1`)."""
+    """Parses a command-line value as a YAML scalar or list (`1000`, `null`, `[1, 2]`, `0.1`,
+    `1e-3`)."""
     if text in ("None", "none"):
         return None
     try:
-        return yaml.safe_load(text) if text.strip() else text
+        return read_yaml(text) if text.strip() else text
     except yaml.YAMLError:
         return text
 

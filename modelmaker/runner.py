@@ -55,7 +55,8 @@ def run(*, user, params, data_path, model_dir, started, faults=None, cluster=clu
         estimator = build_estimator(user, params, model_dir)
     if not metrics:  # a cluster's chief has not evaluated, nor has a run with nothing to train
         metrics = _evaluate(estimator, user, params, data_path, plan)
-    step = int(metrics.get("global_step", checkpoint_step(model_dir) or 0))
+    after = checkpoint_step(model_dir)
+    step = int(metrics.get("global_step", after or 0))
     logs.info(metrics_table(metrics, title=f"evaluation at step {step}"))
     export_dir = _export(estimator, user, params, model_dir,
                          before_publish=faults.before_publish if faults else None)
@@ -64,7 +65,8 @@ def run(*, user, params, data_path, model_dir, started, faults=None, cluster=clu
 
     result = FitResult(global_step=step, metrics=_plain_metrics(metrics), export_dir=export_dir,
                        wall_seconds=round(time.time() - started, 3), params_file=params_file,
-                       train_url=remote.url if remote else model_dir, trained=not finished,
+                       train_url=remote.url if remote else model_dir,
+                       trained=(after or 0) > (before or 0),  # this run advanced the global step
                        model_dir=model_dir,
                        tuning=tuning.result(params, metrics, step))
     records.write_json(os.path.join(model_dir, records.RESULT_FILE), result.to_dict())

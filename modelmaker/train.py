@@ -118,12 +118,9 @@ def main(argv=None, prog="python -m modelmaker.train"):
                          faults=faults)
         if args.report and result is not None:  # None: a worker, ps or evaluator task
             from modelmaker.report.evaluate import evaluate
-            # The report reads the local copies: train_url and data_url may be remote.
-            from modelmaker import storage
-            data = args.data_url
-            if storage.is_remote(data):  # already staged by fit(): the cache answers at once
-                data = storage.stage_data(data, cache_dir=args.cache_dir)
-            evaluate(args.user_module, run_params, data_url=data, train_url=result.model_dir)
+            # Remote URLs: staged and pulled already (the cache answers); the report is uploaded.
+            evaluate(args.user_module, run_params, data_url=args.data_url, train_url=args.train_url,
+                     cache_dir=args.cache_dir)
     except ModelmakerError as e:
         print(f"modelmaker: error: {e}", file=sys.stderr)
         return e.exit_code

@@ -14,8 +14,8 @@ import datetime
 import os
 from typing import Any, Mapping
 
-from modelmaker import api, logs, params as params_lib, records, user_module as user_module_lib
-from modelmaker.errors import ParamsError
+from modelmaker import api, logs, params as params_lib, records, storage, user_module as user_module_lib
+from modelmaker.errors import CheckpointError, ParamsError
 
 SPLITS = {"eval": ("eval",), "train": ("train",), "both": ("train", "eval")}
 ANALYSIS_DIR = "analysis"   # default output: <train_url>/analysis/<split>/
@@ -38,7 +38,7 @@ class SplitReport:
 
 
 def evaluate(user_module, params=None, *, data_url=None, train_url="output", split="eval",
-             output=None, export=None):
+             output=None, export=None, cache_dir=None):
     """Evaluates a trained model on one or both splits and writes the report files.
 
     Args:
@@ -50,6 +50,9 @@ def evaluate(user_module, params=None, *, data_url=None, train_url="output", spl
       output: the folder for the reports (default `<train_url>/analysis`); each split
         gets its own subfolder.
       export: evaluate the weights of this export folder instead of the newest checkpoint.
+      cache_dir: the local cache for remote URLs, as for `fit`: a remote `data_url` is
+        staged, a remote `train_url` pulled (checkpoint, params.json, event files) and the
+        report uploaded to `<train_url>/analysis` (unless `output` is given).
 
     Returns:
       A list of `SplitReport`, one per split.
@@ -60,13 +63,18 @@ def evaluate(user_module, params=None, *, data_url=None, train_url="output", spl
     if split not in SPLITS:
         raise ParamsError(f"split {split!r} is not one of {', '.join(SPLITS)}. "
                           "Use --split eval, train or both.")
-    model_dir = os.path.abspath(os.fspath(train_url))
+    remote = storage.open_train_url(train_url, cache_dir=cache_dir, writable=output is None) \
+        if storage.is_remote(train_url) else None
+    model_dir = remote.pull(events=True) if remote else os.path.abspath(os.fspath(train_url))
     run_params = with_training_params(api.to_run_params(params, source="evaluate(params=...)"),
                                       model_dir)
     user = user_module_lib.load(user_module)
-    data_path = api.check_data_url(data_url)
+    data_path = api.local_data(data_url, cache_dir=cache_dir)
     from modelmaker.report import collect, events  # import TensorFlow
-    checkpoint = collect.find_checkpoint(model_dir, export)
+    try:
+        checkpoint = collect.find_checkpoint(model_dir, export)
+    except CheckpointError as e:  # name the URL given, not its local copy in the cache
+        raise (CheckpointError(str(e).replace(model_dir, remote.url)) if remote else e) from None
     curves = events.read_curves(model_dir)
     base = os.path.abspath(output) if output else os.path.join(model_dir, ANALYSIS_DIR)
     reports = []
@@ -78,6 +86,8 @@ def evaluate(user_module, params=None, *, data_url=None, train_url="output", spl
                  "capped": collected.capped}
         reports.append(write_split(os.path.join(base, name), collected, run_params,
                                    facts=facts, curves=curves))
+    if remote and not output:
+        logs.info(f"report uploaded to {remote.upload(ANALYSIS_DIR)}")
     return reports
 
 

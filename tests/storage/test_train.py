@@ -97,8 +97,9 @@ def test_cli_modelarts_style_obs_run_with_cache_dir(s3fs_client, bucket, tmp_pat
     code = train.main(["--user_module", FILES, "--data_url", data_url, "--train_url",
                        f"obs://{bucket}/cli", "--cache_dir", str(cache), "--train_max_steps", "5",
                        "--save_checkpoints_steps", "5", "--eval_throttle_secs", "0",
-                       "--eval_steps", "1"])
+                       "--eval_steps", "1", "--report"])
     assert code == 0
     assert (cache / "data" / "obs" / bucket / "data" / "train.csv").exists()
+    assert s3fs_client.exists(f"{bucket}/cli/analysis/eval/model_analysis_results.json")
     assert s3fs_client.exists(f"{bucket}/cli/result.json")
     assert s3fs_client.exists(f"{bucket}/cli/export/model/1/saved_model.pb")
