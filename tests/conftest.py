@@ -1,4 +1,4 @@
-"""Shared test fixtures: a clean environment, the tiny user module, a CLI runner, and a module writer."""
+"""Shared test fixtures: a clean environment, the tiny user module, a CLI runner, a module writer."""
 
 import os
 import subprocess
