@@ -56,7 +56,7 @@ class BestExporter(tf.estimator.Exporter):
         Args:
           watched: the `monitor.Target` to maximise or minimise.
           receiver_fn: the serving input receiver function for the export.
-          user_module: the user module's origin, recorded beside each version.
+          user_module: the `UserModule`, recorded and copied beside each version.
           exports_to_keep: keep the newest N versions (None keeps all).
           log: a callable taking one line of text.
         """

@@ -67,8 +67,8 @@ def main(argv=None):
     """Runs the check; prints the table to stdout and returns 0, or 2 when a check failed."""
     argv = list(sys.argv[1:] if argv is None else argv)
     verbose = "--verbose" in argv
-    if not verbose:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # must precede `import tensorflow`
+    from modelmaker import logs  # no TensorFlow here: its C++ log level is set first
+    logs.quiet_tensorflow_startup(verbose)
     started, table = time.monotonic(), Table()
     parser = train.build_parser(PROG)
     parser.description = _DESCRIPTION

@@ -145,7 +145,7 @@ def _export(estimator, user, params, scratch):
     path, _ = export_lib.export(
         estimator, adapters.serving_input_receiver_fn(user),
         base=export_lib.base_dir(scratch, params["export_name"]),
-        checkpoint_path=estimator.latest_checkpoint(), global_step=TRAIN_STEPS, user_module=user.origin)
+        checkpoint_path=estimator.latest_checkpoint(), global_step=TRAIN_STEPS, user_module=user)
     secs = time.monotonic() - began
     with tf.Graph().as_default(), tf.compat.v1.Session() as session:
         meta = tf.compat.v1.saved_model.load(session, ["serve"], path)

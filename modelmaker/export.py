@@ -12,6 +12,8 @@ import os
 import shutil
 import time
 
+from modelmaker import user_source
+
 EXPORT_DIR = "export"
 MARKER = "modelmaker_export.json"   # beside saved_model.pb; TF Serving ignores extra files
 _STAGING = ".staging-"
@@ -81,8 +83,9 @@ def export(estimator, receiver_fn, *, base, checkpoint_path, global_step, user_m
       base: the export base path (`base_dir(...)`).
       checkpoint_path: the checkpoint to export.
       global_step: its step, recorded beside the model.
-      user_module: where the user module came from, recorded beside the model so that
-        `modelmaker predict` / `serve` can find its optional preprocess/postprocess.
+      user_module: the `UserModule`: its origin is recorded beside the model and a copy of its
+        source kept with it (`modelmaker.user_source`), so that `modelmaker predict` / `serve`
+        find its optional preprocess/postprocess from any folder or machine.
       before_publish: called with the staged folder just before it is renamed into place
         (used by fault-injection tests to kill the process at the worst moment).
 
@@ -99,10 +102,13 @@ def export(estimator, receiver_fn, *, base, checkpoint_path, global_step, user_m
     try:
         exported = estimator.export_saved_model(staging, receiver_fn, checkpoint_path=checkpoint_path)
         exported = exported.decode() if isinstance(exported, bytes) else exported
+        record = {"global_step": int(global_step), "checkpoint": os.path.basename(checkpoint_path),
+                  "user_module": user_module.origin if user_module else None}
+        copied = user_source.keep_copy(user_module.module, exported) if user_module else None
+        if copied:
+            record[user_source.KEY] = copied
         with open(os.path.join(exported, MARKER), "w", encoding="utf-8") as f:
-            json.dump({"global_step": int(global_step),
-                       "checkpoint": os.path.basename(checkpoint_path),
-                       "user_module": user_module}, f)
+            json.dump(record, f)
         if before_publish:
             before_publish(exported)
         target = os.path.join(base, str((versions(base) or [0])[-1] + 1))

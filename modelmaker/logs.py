@@ -1,6 +1,7 @@
 """Provides modelmaker's logger and the switch that quiets TensorFlow's own noise."""
 
 import logging
+import os
 import sys
 import warnings
 
@@ -11,7 +12,7 @@ def setup(verbose=False, stream=None):
     """Sends modelmaker's lines to `stream` (stderr) and quiets TensorFlow unless `verbose`.
 
     TensorFlow's C++ log level must be set before TensorFlow is imported; the command-line
-    edge does that (`TF_CPP_MIN_LOG_LEVEL`). This function handles the Python side:
+    edge does that (`quiet_tensorflow_startup`). This function handles the Python side:
     tf/absl loggers and deprecation warnings.
     """
     for old in [h for h in LOGGER.handlers if isinstance(h, _Handler)]:
@@ -22,6 +23,19 @@ def setup(verbose=False, stream=None):
     LOGGER.setLevel(logging.INFO)
     LOGGER.propagate = False
     quiet_tensorflow(not verbose)
+
+
+def quiet_tensorflow_startup(verbose=False):
+    """Sets TensorFlow's C++ log level for this process and its children; call it before
+    TensorFlow is imported.
+
+    Unless `verbose`, the level is 3 whatever the shell exported: a `TF_CPP_MIN_LOG_LEVEL=2`
+    left in a profile would otherwise let through start-up E-lines ("Unable to register
+    cuDNN factory") that say nothing a user can act on. With `verbose`, the shell's value
+    (or TensorFlow's default, everything) applies.
+    """
+    if not verbose:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 
 
 class _Handler(logging.StreamHandler):

@@ -216,7 +216,7 @@ def _export(estimator, user, params, model_dir, *, before_publish=None):
     path, reused = export_lib.export(
         estimator, adapters.serving_input_receiver_fn(user), base=base,
         checkpoint_path=checkpoint, global_step=checkpoint_step(model_dir),
-        user_module=user.origin, before_publish=before_publish)
+        user_module=user, before_publish=before_publish)
     logs.info(f"export {'unchanged' if reused else 'written'}: {path}")
     for old in export_lib.prune(base, params["exports_to_keep"]):
         logs.info(f"removed an old export (exports_to_keep {params['exports_to_keep']}): {old}")

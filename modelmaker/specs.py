@@ -96,7 +96,7 @@ def exporters(user, params, watching=None):
     best = best_export.target(params)
     if best:
         found.append(best_export.BestExporter(
-            best, receiver_fn=adapters.serving_input_receiver_fn(user), user_module=user.origin,
+            best, receiver_fn=adapters.serving_input_receiver_fn(user), user_module=user,
             exports_to_keep=params["exports_to_keep"], log=logs.info))
     return found
 

@@ -101,15 +101,15 @@ def main(argv=None, prog="python -m modelmaker.train"):
     143 / 130 when SIGTERM / SIGINT stopped training after a checkpoint)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     verbose = "--verbose" in argv
-    if not verbose:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # must precede `import tensorflow`
+    from modelmaker import logs  # no TensorFlow here: its C++ log level is set first
+    logs.quiet_tensorflow_startup(verbose)
     try:
         args, run_params, ignored = parse(argv, prog=prog)
         faults = faults_lib.parse(os.environ.get(faults_lib.ENV))  # tests inject crashes
         if args.install_requirements:  # before TensorFlow and the user module are imported
             requirements.install_for(args.user_module, args.install_requirements, cwd=os.getcwd(),
                                      log=lambda line: print(line, file=sys.stderr, flush=True))
-        from modelmaker import api, logs
+        from modelmaker import api
         logs.setup(verbose)
         if ignored:
             logs.info(f"ignoring arguments modelmaker does not use: {' '.join(ignored)}")

@@ -4,7 +4,6 @@
         [--split eval|train|both] [--output DIR] [--export DIR] [--params FILE] [--set k=v]
 """
 
-import os
 import sys
 
 from modelmaker import train
@@ -42,11 +41,10 @@ def main(argv=None, prog=PROG):
     """Runs the report from the command line; returns the exit code (0, 2 for user mistakes)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     verbose = "--verbose" in argv
-    if not verbose:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # must precede `import tensorflow`
+    from modelmaker import logs  # no TensorFlow here: its C++ log level is set first
+    logs.quiet_tensorflow_startup(verbose)
     try:
         args, run_params, ignored = train.parse(argv, prog=prog, parser=build_parser(prog))
-        from modelmaker import logs
         from modelmaker.report.evaluate import evaluate
         logs.setup(verbose)
         if ignored:

@@ -104,10 +104,9 @@ def predict_main(argv=None, prog="modelmaker predict"):
 
 
 def _guard(verbose, run):
-    if not verbose:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # must precede `import tensorflow`
+    from modelmaker import logs  # no TensorFlow here: its C++ log level is set first
+    logs.quiet_tensorflow_startup(verbose)
     try:
-        from modelmaker import logs
         logs.setup(verbose)
         return run()
     except ModelmakerError as e:

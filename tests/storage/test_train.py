@@ -54,6 +54,8 @@ def test_full_train_reads_remote_data_and_uploads_every_output(s3fs_client, buck
     version = result.export_dir[len("s3://"):]
     assert s3fs_client.exists(f"{version}/saved_model.pb")
     assert s3fs_client.exists(f"{version}/variables/variables.index")
+    # The copy of the user module is part of the published version (serve/predict use it).
+    assert s3fs_client.exists(f"{version}/assets.extra/modelmaker_user_module/files_module.py")
     # The uploaded index names bare files, so another machine can resolve it.
     index = s3fs_client.cat_file(f"{bucket}/out/checkpoint").decode()
     assert 'model_checkpoint_path: "model.ckpt-10"' in index

@@ -7,9 +7,10 @@ Data layout (PNG, JPEG, GIF or BMP files; any size, they are resized):
     <data>/train/<class name>/*.png
     <data>/eval/<class name>/*.png
 
-modelmaker calls the four functions below; everything else (checkpoints, evaluation,
-export, resuming) is done for you. Search this file for `CHANGE` to find the places to
-adapt to your own images. Parameters (batch size, learning rate, steps...) are in
+modelmaker calls the four functions below, and preprocess/postprocess, which turn an image
+file into a class name for `modelmaker predict` and `serve`; everything else (checkpoints,
+evaluation, export, resuming) is done for you. Search this file for `CHANGE` to find the
+places to adapt to your own images. Parameters (batch size, learning rate, steps...) are in
 parameters.json; every key there reaches these functions as `params`.
 """
 
@@ -101,6 +102,19 @@ def serving_input_receiver_fn():
     return tf.estimator.export.ServingInputReceiver({"images": images}, {"images": images})
 
 
+def preprocess(raw, filename):
+    """One image file's bytes -> {"images": HEIGHT x WIDTH x CHANNELS floats in 0..1}, made as
+    for training. `modelmaker predict --input shape.png` and the server's raw endpoint call it.
+    """
+    image = tf.io.decode_image(raw, channels=CHANNELS, expand_animations=False)
+    return {"images": _scaled(image).numpy()}
+
+
+def postprocess(prediction):
+    """The outputs for one image -> its class name."""
+    return CLASSES[int(prediction["class_id"])]
+
+
 def _list_images(path, split):
     folder = os.path.join(SAMPLE_DATA if path is None else path, split)
     if not tf.io.gfile.isdir(folder):
@@ -124,7 +138,10 @@ def _list_images(path, split):
 
 def _load(file, label):
     image = tf.io.decode_image(tf.io.read_file(file), channels=CHANNELS, expand_animations=False)
-    image = tf.image.resize(image, [HEIGHT, WIDTH]) / 255.0
     # "file" names each sample in the report (report_name_key in parameters.json): <class>/<file>.
     name = tf.strings.reduce_join(tf.strings.split(file, "/")[-2:], separator="/")
-    return {"images": image, "file": name}, label
+    return {"images": _scaled(image), "file": name}, label
+
+
+def _scaled(image):
+    return tf.image.resize(image, [HEIGHT, WIDTH]) / 255.0
