@@ -34,7 +34,7 @@ setup(
         "absl-py>=1.0",
     ],
     extras_require={
-        "test": ["pytest>=7", "hypothesis>=6", "moto[server]>=5.2,<6"],
+        "test": ["pytest>=7", "hypothesis>=6", "moto[server]>=5.2,<6", "jsonschema>=4"],
     },
     entry_points={"console_scripts": ["modelmaker=modelmaker.commands.cli:main"]},
 )

@@ -56,7 +56,7 @@ def fit(user_module, params=None, *, data_url=None, train_url="output", cache_di
     remote = (storage.open_train_url(train_url, cache_dir=cache_dir, settings=env.storage)
               if storage.is_remote(train_url) else None)
     if storage.is_remote(data_url):
-        data_path = storage.stage_data(data_url, cache_dir=cache_dir, settings=env.storage)
+        data_path = local_data(data_url, cache_dir=cache_dir, settings=env.storage)
     model_dir = remote.pull() if remote else prepare_train_url(train_url)
     from modelmaker import runner  # imports TensorFlow
     return runner.run(user=user, params=run_params, data_path=data_path, model_dir=model_dir,
@@ -76,6 +76,15 @@ def to_run_params(params, *, source="fit(params=...)"):
         return params_lib.resolve([params_lib.Layer(source, dict(params))])
     raise ParamsError(f"params must be a dict, a path to a parameters file or None, got "
                       f"{type(params).__name__}. Example: fit('mymodel', {{'train_max_steps': 1000}}).")
+
+
+def local_data(data_url, *, settings, cache_dir=None):
+    """The local path the input functions get, for every verb: a remote `data_url` staged
+    into the cache (`storage.stage_data`, with the storage `settings` of
+    `modelmaker.environment`), a local one checked (`check_data_url`)."""
+    if storage.is_remote(data_url):
+        return storage.stage_data(data_url, cache_dir=cache_dir, settings=settings)
+    return check_data_url(data_url)
 
 
 def check_data_url(data_url):

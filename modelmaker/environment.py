@@ -18,11 +18,12 @@ import json
 import os
 from typing import Mapping, Optional
 
+from modelmaker import faults
 from modelmaker.cluster import tf_config
 from modelmaker.storage import urls
 
 TF_CONFIG = "TF_CONFIG"
-FAULT = "MODELMAKER_FAULT"                 # fault injection (tests only): `modelmaker.faults`
+FAULT = faults.ENV                         # fault injection (tests only)
 NATIVE_LOG_LEVEL = "TF_CPP_MIN_LOG_LEVEL"  # TensorFlow's C++ logging; read when it is imported
 
 
@@ -59,12 +60,16 @@ def read(environ=None):
 
 
 def quiet_native_logs(verbose):
-    """Unless `verbose`, hides TensorFlow's C++ INFO/WARNING lines (a value the user set wins).
+    """Sets TensorFlow's C++ log level for this process and its children; the command line's
+    first step, before TensorFlow is imported.
 
-    Must run before TensorFlow is imported: the command line's first step.
+    Unless `verbose`, the level is 3 whatever the shell exported: a `TF_CPP_MIN_LOG_LEVEL=2`
+    left in a profile would otherwise let through start-up E-lines ("Unable to register
+    cuDNN factory") that say nothing a user can act on. With `verbose`, the shell's value
+    (or TensorFlow's default, everything) applies.
     """
     if not verbose:
-        os.environ.setdefault(NATIVE_LOG_LEVEL, "3")
+        os.environ[NATIVE_LOG_LEVEL] = "3"
 
 
 @contextlib.contextmanager

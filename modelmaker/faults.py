@@ -2,7 +2,7 @@
 
     MODELMAKER_FAULT=kill_before_publish python -m modelmaker.train --user_module ...
 
-The command line reads the variable once (`parse(os.environ.get(ENV))`) and hands the
+The command line reads the variable once (`parse(environment.read().fault)`) and hands the
 resulting `Faults` down as a value; nothing below it reads the environment. Unset or empty
 means no fault. The kill is SIGKILL: no handler, no cleanup, like a machine losing power.
 """

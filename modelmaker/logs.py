@@ -12,7 +12,7 @@ def setup(verbose=False, stream=None):
     """Sends modelmaker's lines to `stream` (stderr) and quiets TensorFlow unless `verbose`.
 
     TensorFlow's C++ log level must be set before TensorFlow is imported; the command-line
-    edge does that (`TF_CPP_MIN_LOG_LEVEL`). This function handles the Python side:
+    edge does that (`environment.quiet_native_logs`). This function handles the Python side:
     tf/absl loggers and deprecation warnings.
     """
     for old in [h for h in LOGGER.handlers if isinstance(h, _Handler)]:

@@ -20,7 +20,7 @@ class FitResult:
     wall_seconds: float
     params_file: str
     train_url: str
-    trained: bool  # False when the run was already finished and nothing was trained
+    trained: bool  # whether this run advanced the global step (False: finished or stopped early before)
     model_dir: str = ""  # the local model directory (differs from train_url when that is remote)
     tuning: Optional[Mapping[str, Any]] = None  # tuning_metric's final {metric, value, global_step}
 

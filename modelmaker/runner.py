@@ -42,11 +42,13 @@ def run(*, user, params, data_path, model_dir, started, faults=None, cluster=clu
 
     trainer = engine_lib.build(engine, **trainer_args)
     trainer.check_serving_graph()
-    finished = _finished(plan.max_steps, model_dir)
+    before = checkpoints.step(model_dir)
+    _say_where_training_starts(plan.max_steps, before, model_dir)
     metrics = _train_as_chief(trainer, listeners=remote.listeners() if remote else ())
     if not metrics:  # a cluster's chief has not evaluated, nor has a run with nothing to train
         metrics = evaluate(trainer)
-    step = int(metrics.get("global_step", checkpoints.step(model_dir) or 0))
+    after = checkpoints.step(model_dir)
+    step = int(metrics.get("global_step", after or 0))
     logs.info(logs.metrics_table(metrics, title=f"evaluation at step {step}"))
     export_dir = _export(trainer, before_publish=faults.before_publish if faults else None)
     if remote:
@@ -55,7 +57,8 @@ def run(*, user, params, data_path, model_dir, started, faults=None, cluster=clu
     result = records.FitResult(
         global_step=step, metrics=_plain_metrics(metrics), export_dir=export_dir,
         wall_seconds=round(time.time() - started, 3), params_file=params_file,
-        train_url=remote.url if remote else model_dir, trained=not finished, model_dir=model_dir,
+        train_url=remote.url if remote else model_dir, model_dir=model_dir,
+        trained=(after or 0) > (before or 0),  # this run advanced the global step
         tuning=tuning.result(params, metrics, step))
     records.write_json(os.path.join(model_dir, layout.RESULT_FILE), result.to_dict())
     if remote:
@@ -64,16 +67,13 @@ def run(*, user, params, data_path, model_dir, started, faults=None, cluster=clu
     return result
 
 
-def _finished(max_steps, model_dir):
-    """Whether `model_dir` is trained to `max_steps` already; says so, or that training resumes."""
-    before = checkpoints.step(model_dir)
-    finished = max_steps is not None and before is not None and before >= max_steps
-    if finished:
+def _say_where_training_starts(max_steps, before, model_dir):
+    """Says that `model_dir` is trained to `max_steps` already, or that training resumes."""
+    if max_steps is not None and before is not None and before >= max_steps:
         logs.info(f"already trained: step {before} >= train_max_steps {max_steps}; nothing to "
                   "train (raise train_max_steps to continue). Evaluating and exporting.")
     elif before is not None:
         logs.info(f"resuming from step {before} (checkpoint in {model_dir})")
-    return finished
 
 
 def _write_params(params, model_dir):

@@ -1,4 +1,4 @@
-"""Shared test fixtures: the tiny user module, a CLI runner, and a module writer."""
+"""Shared test fixtures: a clean environment, the tiny user module, a CLI runner, a module writer."""
 
 import os
 import subprocess
@@ -7,6 +7,8 @@ import textwrap
 
 import pytest
 
+from modelmaker.storage import urls
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = os.path.join(REPO, "tests", "modules", "tiny.py")
 MNIST_10K = os.path.join(REPO, "..", "shared", "data", "mnist-10k")
@@ -14,6 +16,35 @@ MNIST_10K = os.path.join(REPO, "..", "shared", "data", "mnist-10k")
 # Small, fast settings for a real training run: checkpoints every 5 steps, evaluate at once.
 FAST = {"train_max_steps": 10, "save_checkpoints_steps": 5, "eval_steps": 2,
         "eval_throttle_secs": 0, "log_step_count_steps": 5}
+
+
+# Variables of the caller's shell that change what modelmaker, TensorFlow or botocore do:
+# the cluster, TensorFlow's C++ log level and devices, storage endpoints and credentials
+# (AWS_* and each scheme's own, see modelmaker/storage/urls.py), and MODELMAKER_*.
+CALLER_NAMES = ("TF_CONFIG", "TF_CPP_MIN_LOG_LEVEL", "TF_CPP_MAX_VLOG_LEVEL", "TF_CPP_VMODULE",
+                "CUDA_VISIBLE_DEVICES")
+CALLER_PREFIXES = ("AWS_", "MODELMAKER_") + tuple(
+    f"{scheme.prefix}_" for scheme in urls.SCHEMES.values() if scheme.prefix)
+
+
+def caller_variables(environ):
+    """The names in `environ` that tests must not inherit from the caller's shell."""
+    return sorted(n for n in environ if n in CALLER_NAMES or n.startswith(CALLER_PREFIXES))
+
+
+# Once at start-up, before any test module imports TensorFlow (it reads its C++ log level
+# and devices at import); the fixture below keeps every test, and every subprocess started
+# with os.environ (run_cli), on this clean start whatever an earlier test left behind.
+for _name in caller_variables(os.environ):
+    del os.environ[_name]
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    """Every test starts without the caller's TF_CONFIG, TF_CPP_*, CUDA_VISIBLE_DEVICES,
+    storage and MODELMAKER_* variables; a test sets the ones it needs with monkeypatch."""
+    for name in caller_variables(os.environ):
+        monkeypatch.delenv(name)
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@
 
 It validates the parameters and what they mean together (`modelmaker.config.combinations`), then
 trains 5 steps, evaluates 2 batches and exports a SavedModel that it loads back, all in a
-temporary folder (`modelmaker.commands.dry_run`), and prints a pass/fail table. --train_url is not
-touched. Exit code 0 when nothing failed
+temporary folder (`modelmaker.commands.dry_run`), and prints a pass/fail table. Nothing is written to
+--train_url (a remote one is listed, to check access). Exit code 0 when nothing failed
 (warnings allowed), 2 when something did.
 """
 
@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 
-from modelmaker import api, environment
+from modelmaker import api, environment, storage
 from modelmaker.cluster import tf_config as cluster_lib
 from modelmaker.commands import args as args_lib
 from modelmaker.config import combinations
@@ -99,7 +99,9 @@ def _run(table, args, params, *, env, verbose):
     """The stages after the parameters; adds their rows and the combined-meaning findings."""
     facts = table.stage("TF_CONFIG", _cluster_facts, env) or combinations.Facts()
     user = table.stage("user module", _user_module, args.user_module)
-    data_path = table.stage("data_url", _data_url, args.data_url)
+    data_path = table.stage("data_url", _data_url, args.data_url, args.cache_dir, env.storage)
+    if storage.is_remote(args.train_url):
+        table.stage("train_url", _train_url, args.train_url, args.cache_dir, env.storage)
     if not table.failed:
         from modelmaker.commands import dry_run
         from modelmaker import logs  # imports TensorFlow
@@ -136,9 +138,15 @@ def _user_module(spec):
     return f"{user.origin}: model_fn({args}) and the three input/serving functions", user
 
 
-def _data_url(data_url):
-    path = api.check_data_url(data_url)
-    return (path or "none given: the input functions choose their data"), path
+def _data_url(data_url, cache_dir, settings):
+    path = api.local_data(data_url, cache_dir=cache_dir, settings=settings)  # staged, as for train
+    shown = f"{data_url} staged to {path}" if storage.is_remote(data_url) else path
+    return (shown or "none given: the input functions choose their data"), path
+
+
+def _train_url(train_url, cache_dir, settings):
+    storage.open_train_url(train_url, cache_dir=cache_dir, settings=settings, writable=False)
+    return f"{train_url} can be read (check writes nothing there)", None
 
 
 def _module_shown(argv):

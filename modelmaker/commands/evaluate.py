@@ -51,7 +51,7 @@ def main(argv=None, prog=PROG):
         if ignored:
             logs.info(f"ignoring arguments modelmaker does not use: {' '.join(ignored)}")
         evaluate(args.user_module, run_params, data_url=args.data_url, train_url=args.train_url,
-                 split=args.split, output=args.output, export=args.export)
+                 split=args.split, output=args.output, export=args.export, cache_dir=args.cache_dir)
     except ModelmakerError as e:
         print(f"modelmaker: error: {e}", file=sys.stderr)
         return e.exit_code

@@ -52,7 +52,7 @@ def main(argv=None, prog="python -m modelmaker.train"):
                          train_url=args.train_url, cache_dir=args.cache_dir, verbose=verbose,
                          faults=faults, environment=env)
         if args.report and result is not None:  # None: a worker, ps or evaluator task
-            _report(args, run_params, result, env)
+            _report(args, run_params, env)
     except ModelmakerError as e:
         print(f"modelmaker: error: {e}", file=sys.stderr)
         return e.exit_code
@@ -62,15 +62,12 @@ def main(argv=None, prog="python -m modelmaker.train"):
     return 0
 
 
-def _report(args, run_params, result, env):
-    """--report: the evaluation report of the eval split, from the local copies (train_url and
-    data_url may be remote)."""
-    from modelmaker import storage
+def _report(args, run_params, env):
+    """--report: the evaluation report of the eval split. Remote URLs are staged and pulled
+    already (the cache answers); the report is uploaded."""
     from modelmaker.report.evaluate import evaluate
-    data = args.data_url
-    if storage.is_remote(data):  # already staged by fit(): the cache answers at once
-        data = storage.stage_data(data, cache_dir=args.cache_dir, settings=env.storage)
-    evaluate(args.user_module, run_params, data_url=data, train_url=result.model_dir)
+    evaluate(args.user_module, run_params, data_url=args.data_url, train_url=args.train_url,
+             cache_dir=args.cache_dir, environment=env)
 
 
 if __name__ == "__main__":

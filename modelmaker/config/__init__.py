@@ -4,8 +4,8 @@
     params = config.resolve([config.Layer("parameters.json", config.load_file("parameters.json"))])
 """
 
-from modelmaker.config.defaults import DEFAULTS, REQUIRED, Key, example  # noqa: F401
+from modelmaker.config.defaults import DEFAULTS, RENAMED, REQUIRED, Key, example  # noqa: F401
 from modelmaker.config.params import Layer, RunParams, changes, resolve  # noqa: F401
 from modelmaker.config.sources import (  # noqa: F401
-    default_params_file, load_file, parse_assignment, parse_value, write_example)
+    default_params_file, load_file, parse_assignment, parse_value, read_yaml, write_example)
 from modelmaker.config.suggest import near_miss  # noqa: F401

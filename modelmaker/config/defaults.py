@@ -125,10 +125,11 @@ DEFAULTS = {
         None, str, nullable=True,
         doc="A feature holding images, for the worst-confused figure; null picks the first "
             "feature shaped [N, H, W] or [N, H, W, 1|3|4] (H, W >= 8), if any."),
-    "report_class_names": Key(
+    "class_names": Key(
         None, list, nullable=True,
-        doc="Display names by class id, e.g. [\"cat\", \"dog\"]; null shows the ids "
-            "(ModelArts' label_map_dict)."),
+        doc="Class names by class id, e.g. [\"cat\", \"dog\"], for the report (and ModelArts' "
+            "label_map_dict); null: the names the input provides (a dataset's class_names, as "
+            "tf.keras.utils.image_dataset_from_directory sets them), else the ids."),
     "report_max_samples": Key(
         10000, int, nullable=True, minimum=1,
         doc="Samples read per split; null reads the whole input, which must end (a "
@@ -167,6 +168,9 @@ DEFAULTS = {
             "evaluation as the training/hptuning/metric summary, reported to cloudml-hypertune "
             "when installed, and saved in result.json (`tuning`). null: none."),
 }
+
+# Reserved keys that were renamed, old name -> new name: the old name still sets the new key.
+RENAMED = {"report_class_names": "class_names"}
 
 
 def example():

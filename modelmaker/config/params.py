@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from modelmaker.config import rules
 from modelmaker.config.coerce import coerce
-from modelmaker.config.defaults import DEFAULTS
+from modelmaker.config.defaults import DEFAULTS, RENAMED
 from modelmaker.config.suggest import near_miss
 from modelmaker.errors import ParamsError
 
@@ -82,12 +82,35 @@ def resolve(layers):
         for key, value in layer.values.items():
             if not isinstance(key, str) or not key:
                 raise ParamsError(f"parameter name {key!r} in {layer.source} must be a non-empty string.")
+            key = RENAMED.get(key, key)  # an older name (e.g. in a saved params.json)
             _refuse_near_miss(key, layer.source)
+            if key not in DEFAULTS and key in values:
+                _refuse_other_kind(key, values[key], sources[key], value, layer.source)
             values[key] = coerce(key, value, layer.source) if key in DEFAULTS else value
             sources[key] = layer.source
     rules.apply_eval_every(values, sources)
     rules.apply_cadence(values, sources)
     return RunParams(values=types.MappingProxyType(freeze(values)), sources=types.MappingProxyType(sources))
+
+
+def _kind(value):
+    """The kind of a custom value that a later source must keep: None (any), or its name."""
+    if value is None:
+        return None
+    for kind, types_ in (("boolean", bool), ("number", (int, float)), ("string", str),
+                         ("list", (list, tuple)), ("mapping", Mapping)):
+        if isinstance(value, types_):
+            return kind
+    return None
+
+
+def _refuse_other_kind(key, old, old_source, new, new_source):
+    """A custom key that changes kind between sources (text where a number was) is refused."""
+    was, now = _kind(old), _kind(new)
+    if was and now and was != now:
+        raise ParamsError(
+            f"`{key}` is a {now} ({new!r}) in {new_source} but a {was} ({old!r}) in {old_source}. "
+            f"Give a {was} in {new_source}, or change both.")
 
 
 def _refuse_near_miss(key, source):

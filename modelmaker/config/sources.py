@@ -2,11 +2,28 @@
 
 import json
 import os
+import re
 
 import yaml
 
 from modelmaker.config.defaults import example
 from modelmaker.errors import ParamsError
+
+
+class _NumberLoader(yaml.SafeLoader):
+    """YAML's safe loader that also reads `1e-3`, `1E5`, `-2e+3`, `1.5e3` as numbers: YAML 1.1
+    (PyYAML) needs a dot and a signed exponent, and reads them as text."""
+
+
+_NumberLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."))
+
+
+def read_yaml(text):
+    """`yaml.safe_load` with every usual spelling of a number read as a number."""
+    return yaml.load(text, Loader=_NumberLoader)  # noqa: S506 -- a SafeLoader subclass
 
 
 def load_file(path):
@@ -24,7 +41,7 @@ def load_file(path):
                           "Check the path given to --params.") from None
     if path.lower().endswith((".yaml", ".yml")):
         try:
-            data = yaml.safe_load(text)
+            data = read_yaml(text)
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -35,7 +52,8 @@ def load_file(path):
             data = json.loads(text)
         except json.JSONDecodeError as e:
             raise ParamsError(f"{path} is not valid JSON at line {e.lineno}, column {e.colno}: "
-                              f"{e.msg}. Fix the file and run again.") from None
+                              f"{e.msg}.{_json_number_hint(text, e.pos)} Fix the file and run "
+                              "again.") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -44,12 +62,21 @@ def load_file(path):
     return data
 
 
+def _json_number_hint(text, pos):
+    """A hint when a JSON parse error sits on a number written `.5` or `5.`."""
+    start = max(text.rfind(c, 0, pos) for c in ":,[ \t\n") + 1
+    if re.match(r"[-+]?(\.[0-9]|[0-9]+\.(?![0-9]))", text[start:pos + 3]):
+        return " JSON numbers need digits on both sides of the dot (0.5, 5.0), or use a .yaml file."
+    return ""
+
+
 def parse_value(text):
-    """Parses a command-line value as a YAML scalar or list (`1000`, `null`, `[1, 2]`, `0.1`)."""
+    """Parses a command-line value as a YAML scalar or list (`1000`, `null`, `[1, 2]`, `0.1`,
+    `1e-3`)."""
     if text in ("None", "none"):
         return None
     try:
-        return yaml.safe_load(text) if text.strip() else text
+        return read_yaml(text) if text.strip() else text
     except yaml.YAMLError:
         return text
 

@@ -12,8 +12,6 @@ from typing import Optional
 
 from modelmaker.errors import ParamsError
 
-MODES = ("min", "max")
-
 
 @dataclasses.dataclass(frozen=True)
 class Target:

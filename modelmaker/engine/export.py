@@ -13,15 +13,11 @@ import shutil
 import time
 
 from modelmaker import layout
+from modelmaker.user import source as user_source
 
 EXPORT_DIR = layout.EXPORT_DIR
 MARKER = layout.EXPORT_MARKER   # beside saved_model.pb; TF Serving ignores extra files
 _STAGING = layout.STAGING_PREFIX
-
-
-def base_dir(model_dir, name):
-    """`<model_dir>/export/<name>`: the base path a server is pointed at."""
-    return layout.export_base(model_dir, name)
 
 
 def versions(base):
@@ -79,11 +75,12 @@ def export(write, *, base, checkpoint_path, global_step, user_module=None, befor
     Args:
       write: the engine's writer: `write(staging_dir)` writes the SavedModel of
         `checkpoint_path` under `staging_dir` and returns the folder it wrote.
-      base: the export base path (`base_dir(...)`).
+      base: the export base path (`layout.export_base(...)`).
       checkpoint_path: the checkpoint to export.
       global_step: its step, recorded beside the model.
-      user_module: where the user module came from, recorded beside the model so that
-        `modelmaker predict` / `serve` can find its optional preprocess/postprocess.
+      user_module: the `UserModule`: its origin is recorded beside the model and a copy of its
+        source kept with it (`modelmaker.user_source`), so that `modelmaker predict` / `serve`
+        find its optional preprocess/postprocess from any folder or machine.
       before_publish: called with the staged folder just before it is renamed into place
         (used by fault-injection tests to kill the process at the worst moment).
 
@@ -100,10 +97,13 @@ def export(write, *, base, checkpoint_path, global_step, user_module=None, befor
     try:
         exported = write(staging)
         exported = exported.decode() if isinstance(exported, bytes) else exported
+        record = {"global_step": int(global_step), "checkpoint": os.path.basename(checkpoint_path),
+                  "user_module": user_module.origin if user_module else None}
+        copied = user_source.keep_copy(user_module.module, exported) if user_module else None
+        if copied:
+            record[user_source.KEY] = copied
         with open(os.path.join(exported, MARKER), "w", encoding="utf-8") as f:
-            json.dump({"global_step": int(global_step),
-                       "checkpoint": os.path.basename(checkpoint_path),
-                       "user_module": user_module}, f)
+            json.dump(record, f)
         if before_publish:
             before_publish(exported)
         target = os.path.join(base, str((versions(base) or [0])[-1] + 1))

@@ -5,7 +5,9 @@ labels along as extra features, and the model_fn is wrapped to take them out aga
 the user's model_fn sees the features and to add them to the predictions. Labels and
 predictions therefore come out of the same session run, batch by batch, and stay aligned
 whatever the input function does (shuffling included). The sample names
-(`report_name_key`) and images (`report_image_key`) ride along the same way.
+(`report_name_key`) and images (`report_image_key`) ride along the same way. Class names
+come from the dataset's `class_names` attribute when it has one (as Keras'
+`image_dataset_from_directory` sets it).
 """
 
 import dataclasses
@@ -46,6 +48,7 @@ class Collected:
     names: each sample's name from `report_name_key`, or None.
     images: the first samples' images ([M, ...], M <= N, bounded by IMAGE_BUDGET_BYTES), or None.
     capped: True when reading stopped at `report_max_samples` before the input ended.
+    class_names: the names by class id that the input's dataset carries, or None.
     """
 
     outputs: Mapping[str, Any]
@@ -54,6 +57,7 @@ class Collected:
     images: Optional[np.ndarray]
     count: int
     capped: bool
+    class_names: Optional[list] = None
 
 
 def find_checkpoint(model_dir, export_dir=None):
@@ -108,10 +112,12 @@ def collect(user, params, *, data_path, model_dir, split, checkpoint):
     """
     name = {"eval": "eval_input_fn", "train": "train_input_fn"}[split]
     started = time.time()
+    found = {}  # what the input function's dataset says about itself
     predictions = _predict(user, params, data_path=data_path, model_dir=model_dir, split=split,
-                           checkpoint=checkpoint)
+                           checkpoint=checkpoint, found=found)
     try:
         collected = _assemble(*_read(predictions, params["report_max_samples"]))
+        collected = dataclasses.replace(collected, class_names=found.get("class_names"))
     except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError) as e:
         if "Restoring from checkpoint failed" not in e.message:
             raise
@@ -127,7 +133,7 @@ def collect(user, params, *, data_path, model_dir, split, checkpoint):
     return collected
 
 
-def _predict(user, params, *, data_path, model_dir, split, checkpoint):
+def _predict(user, params, *, data_path, model_dir, split, checkpoint, found):
     """The generator of prediction batches, labels (and names, images) included."""
     fn, name = {"eval": (user.eval_input_fn, "eval_input_fn"),
                 "train": (user.train_input_fn, "train_input_fn")}[split]
@@ -139,14 +145,16 @@ def _predict(user, params, *, data_path, model_dir, split, checkpoint):
                             image_key=params["report_image_key"], input_name=name)
 
     predictor = engine.build(user=user, params=params, model_dir=model_dir, data_path=data_path)
-    return predictor.predict(_with_labels(inner, name, user.origin), checkpoint=checkpoint.path,
+    return predictor.predict(_with_labels(inner, name, user.origin, found), checkpoint=checkpoint.path,
                              wrap=wrap)
 
 
-def _with_labels(inner, name, origin):
-    """The input_fn: the user's (features, labels) merged into one features dict."""
+def _with_labels(inner, name, origin, found):
+    """The input_fn: the user's (features, labels) merged into one features dict; the
+    dataset's class names go to `found`."""
     def input_fn():
         result = inner()
+        found["class_names"] = _class_names(result, name, origin)
         if not isinstance(result, tf.data.Dataset):
             # (features, labels) tensors are one batch; evaluating them once, not until
             # report_max_samples, keeps each sample once in the report.
@@ -158,6 +166,18 @@ def _with_labels(inner, name, origin):
                 "(features, labels) pairs to compare predictions with labels.")
         return result.map(tf.autograph.experimental.do_not_convert(merge))
     return input_fn
+
+
+def _class_names(result, name, origin):
+    """The dataset's `class_names` attribute (names by class id), or None."""
+    names = getattr(result, "class_names", None)
+    if names is None:
+        return None
+    if not isinstance(names, (list, tuple)) or not all(isinstance(n, (str, bytes)) for n in names):
+        raise UserModuleError(f"`{name}` in {origin} returned a dataset whose class_names is "
+                              f"{names!r}; it must be a list of names by class id, e.g. "
+                              "[\"circle\", \"square\"], or absent.")
+    return [_text(n) for n in names]
 
 
 def merge(features, labels):

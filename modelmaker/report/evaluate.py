@@ -14,9 +14,9 @@ import datetime
 import os
 from typing import Any, Mapping
 
-from modelmaker import api, layout, logs, config as params_lib, records
+from modelmaker import api, config as params_lib, environment as environment_lib, layout, logs, records, storage
+from modelmaker.errors import CheckpointError, ParamsError
 from modelmaker.user import module as user_module_lib
-from modelmaker.errors import ParamsError
 
 SPLITS = {"eval": ("eval",), "train": ("train",), "both": ("train", "eval")}
 ANALYSIS_DIR = layout.ANALYSIS_DIR   # default output: <train_url>/analysis/<split>/
@@ -39,7 +39,7 @@ class SplitReport:
 
 
 def evaluate(user_module, params=None, *, data_url=None, train_url="output", split="eval",
-             output=None, export=None):
+             output=None, export=None, cache_dir=None, environment=None):
     """Evaluates a trained model on one or both splits and writes the report files.
 
     Args:
@@ -51,6 +51,11 @@ def evaluate(user_module, params=None, *, data_url=None, train_url="output", spl
       output: the folder for the reports (default `<train_url>/analysis`); each split
         gets its own subfolder.
       export: evaluate the weights of this export folder instead of the newest checkpoint.
+      cache_dir: the local cache for remote URLs, as for `fit`: a remote `data_url` is
+        staged, a remote `train_url` pulled (checkpoint, params.json, event files) and the
+        report uploaded to `<train_url>/analysis` (unless `output` is given).
+      environment: the `modelmaker.environment.Environment` (None: read this process's now):
+        the storage endpoints and credentials of remote URLs.
 
     Returns:
       A list of `SplitReport`, one per split.
@@ -61,13 +66,16 @@ def evaluate(user_module, params=None, *, data_url=None, train_url="output", spl
     if split not in SPLITS:
         raise ParamsError(f"split {split!r} is not one of {', '.join(SPLITS)}. "
                           "Use --split eval, train or both.")
-    model_dir = os.path.abspath(os.fspath(train_url))
+    settings = (environment or environment_lib.read()).storage
+    remote = storage.open_train_url(train_url, cache_dir=cache_dir, settings=settings,
+                                    writable=output is None) if storage.is_remote(train_url) else None
+    model_dir = remote.pull(events=True) if remote else os.path.abspath(os.fspath(train_url))
     run_params = with_training_params(api.to_run_params(params, source="evaluate(params=...)"),
                                       model_dir)
     user = user_module_lib.load(user_module)
-    data_path = api.check_data_url(data_url)
+    data_path = api.local_data(data_url, cache_dir=cache_dir, settings=settings)
     from modelmaker.report import collect, events  # import TensorFlow
-    checkpoint = collect.find_checkpoint(model_dir, export)
+    checkpoint = _checkpoint(collect, model_dir, export, remote)
     curves = events.read_curves(model_dir)
     base = os.path.abspath(output) if output else os.path.join(model_dir, ANALYSIS_DIR)
     reports = []
@@ -79,6 +87,8 @@ def evaluate(user_module, params=None, *, data_url=None, train_url="output", spl
                  "capped": collected.capped}
         reports.append(write_split(os.path.join(base, name), collected, run_params,
                                    facts=facts, curves=curves))
+    if remote and not output:
+        logs.info(f"report uploaded to {remote.upload(ANALYSIS_DIR)}")
     return reports
 
 
@@ -98,6 +108,14 @@ def with_training_params(run_params, model_dir):
     return params_lib.resolve(layers)
 
 
+def _checkpoint(collect, model_dir, export, remote):
+    """`collect.find_checkpoint`, naming a remote train_url by its URL, not its cache copy."""
+    try:
+        return collect.find_checkpoint(model_dir, export)
+    except CheckpointError as e:
+        raise (CheckpointError(str(e).replace(model_dir, remote.url)) if remote else e) from None
+
+
 def write_split(folder, collected, run_params, *, facts, curves):
     """Analyses one split's `Collected` outputs and writes its files, figures and page.
 
@@ -113,7 +131,7 @@ def write_split(folder, collected, run_params, *, facts, curves):
     """
     from modelmaker.report import analysis, files, html, select
     arrays = select.select(collected.outputs, collected.labels, run_params,
-                           origin=facts.get("user_module"))
+                           origin=facts.get("user_module"), data_class_names=collected.class_names)
     if arrays.task == "classification":
         numbers = analysis.classification(arrays.labels, arrays.predictions,
                                           num_classes=arrays.num_classes,
@@ -130,14 +148,15 @@ def write_split(folder, collected, run_params, *, facts, curves):
                                             "class_names": arrays.class_names},
                                    files.samples(arrays, collected.names)),
                files.write_arrays(folder, arrays, collected.names)]
-    figures = draw(folder, arrays, results, images=collected.images, curves=curves)
+    figures = draw(folder, arrays, results, images=collected.images, curves=curves,
+                   names=collected.names)
     names = [os.path.basename(p) for p in written + [path for _, path in figures]]
     written.append(html.write(folder, results=results, figures=figures, files=names))
     logs.info(f"report | {run['split']} | {summary(results)} | {written[-1]}")
     return SplitReport(split=run["split"], folder=folder, results=results, files=tuple(written))
 
 
-def draw(folder, arrays, results, *, images, curves):
+def draw(folder, arrays, results, *, images, curves, names=None):
     """Draws the split's figures; returns [(title, path)] for those that had something to show."""
     from modelmaker.report import figures as fig
     for name in FIGURES:  # a figure left by an earlier report must not pass for this one's
@@ -155,7 +174,7 @@ def draw(folder, arrays, results, *, images, curves):
                 arrays.confidence, correct, path["confidence.png"])),
             ("Most confident mistakes", images is not None and fig.worst_confused(
                 images, arrays.labels, arrays.predictions, arrays.confidence, arrays.class_names,
-                path["worst_confused.png"]))]
+                path["worst_confused.png"], sample_names=names))]
     else:
         drawn = [("Predicted vs true, residuals",
                   fig.regression(arrays.labels, arrays.predictions, path["regression.png"]))]

@@ -14,6 +14,7 @@ MAX_ANNOTATED = 30     # confusion matrices up to this size show their counts
 MAX_TICKS = 50         # ... and up to this size name their classes
 WORST = 16             # images in the worst-confused grid
 MAX_PANELS = 6         # training-curve panels
+MAX_LABELLED = 20      # per-class charts up to this many classes label each bar with its value
 
 
 def confusion_matrix(matrix, names, path):
@@ -40,20 +41,46 @@ def confusion_matrix(matrix, names, path):
 
 
 def per_class(rows, path):
-    """Grouped precision / recall / F1 bars per class, the support under each name."""
+    """Grouped precision / recall / F1 bars per class, the support under each name.
+
+    Each bar is labelled with its value, the legend sits above the bars, and when every
+    value is high the value axis starts above 0 (`value_axis`), so 0.97 and 1.00 differ
+    visibly; the title then says where the axis starts.
+    """
     shown = rows if len(rows) <= MAX_BARS else sorted(rows, key=lambda r: r["f1"])[:MAX_BARS]
+    keys = ("precision", "recall", "f1")
     x = np.arange(len(shown))
+    low, high = value_axis([r[key] for r in shown for key in keys])
+    digits = 3 if low >= 0.9 else 2  # 0.985 and 0.98 differ on a zoomed axis
     fig = Figure(figsize=(max(6, 0.5 * len(shown) + 2), 4.5), dpi=DPI, layout="constrained")
     ax = fig.add_subplot()
-    for offset, key in ((-0.27, "precision"), (0, "recall"), (0.27, "f1")):
-        ax.bar(x + offset, [r[key] for r in shown], width=0.27, label=key)
+    for offset, key in zip((-0.27, 0, 0.27), keys):
+        values = [r[key] for r in shown]
+        bars = ax.bar(x + offset, [v - low for v in values], width=0.27, bottom=low, label=key)
+        if len(shown) <= MAX_LABELLED:
+            ax.bar_label(bars, [f"{v:.{digits}f}" for v in values], fontsize=7, padding=1,
+                         rotation=90 if len(shown) > 4 else 0)
     ax.set_xticks(x, [f"{r['name']}\nn={r['support']}" for r in shown],
                   rotation=90 if len(shown) > 12 else 0, fontsize=8)
-    ax.set_ylim(0, 1.05)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.set_ylim(low, high)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, fontsize=8, frameon=False)
     weakest = f" (the {MAX_BARS} lowest F1 of {len(rows)})" if len(shown) < len(rows) else ""
-    ax.set_title(f"Per-class precision, recall and F1{weakest}")
+    start = f"; axis from {low:.2f}" if low > 0 else ""
+    ax.set_title(f"Per-class precision, recall and F1{weakest}{start}", pad=18)
     return _save(fig, path)
+
+
+def value_axis(values):
+    """(low, high) of the per-class value axis: from 0, or, when every value is at least 0.5,
+    from a round step below the lowest, so the spread of high scores fills the axis; with
+    headroom above 1 for the value labels."""
+    lowest = min(values, default=0.0)
+    if lowest < 0.5:
+        return 0.0, 1.12
+    span = max(1.0 - lowest, 0.01)
+    step = 10 ** np.floor(np.log10(span))  # 0.01 for a spread of 0.03, 0.1 for 0.3
+    low = max(0.0, np.floor((lowest - span / 2) / step) * step)
+    return float(low), 1.0 + 0.12 * (1.0 - low)
 
 
 def curves(series, path):
@@ -101,13 +128,14 @@ def confidence(confidences, correct, path):
     return _save(fig, path)
 
 
-def worst_confused(images, labels, predictions, confidences, names, path):
+def worst_confused(images, labels, predictions, confidences, names, path, sample_names=None):
     """A grid of the wrong predictions made with the highest confidence.
 
     Args:
       images: [M, H, W] or [M, H, W, C] for the first M samples.
       labels, predictions: class ids [N] (N >= M); confidences: [N] or None.
       names: class names by id.
+      sample_names: each sample's name ([N], e.g. its file), or None for `#index`.
     """
     m = len(images)
     wrong = np.flatnonzero(labels[:m] != predictions[:m])
@@ -131,11 +159,19 @@ def worst_confused(images, labels, predictions, confidences, names, path):
         conf = "" if confidences is None else f" ({confidences[sample]:.2f})"
         x = (index % cols) * cell[1] + tiles[0].shape[1] / 2  # under the tile's centre
         y = (index // cols) * cell[0] + tiles[0].shape[0]
-        ax.text(x, y, f"#{sample}: {names[labels[sample]]} → {names[predictions[sample]]}{conf}",
-                ha="center", va="top", fontsize=8)
+        ax.text(x, y, f"{_caption(sample, sample_names)}\n{names[labels[sample]]} → "
+                f"{names[predictions[sample]]}{conf}", ha="center", va="top", fontsize=7)
     ax.axis("off")
     ax.set_title("Most confident mistakes: true → predicted (probability)", fontsize=10)
     return _save(fig, path)
+
+
+def _caption(index, sample_names, width=22):
+    """A sample's file name (its last path part, shortened to `width`), or `#index`."""
+    if sample_names is None:
+        return f"#{index}"
+    name = str(sample_names[index]).rstrip("/").rsplit("/", 1)[-1]
+    return name if len(name) <= width else "…" + name[-(width - 1):]
 
 
 def _mosaic(tiles, rows, cols):

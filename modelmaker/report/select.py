@@ -6,6 +6,8 @@ Defaults (each overridable by a reserved parameter):
   probabilities: `report_probability_key`, else `probabilities` when present.
   labels: the label tensor; for dict labels `report_label_key`, else the only key, else the
     key named like the prediction.
+  class names: `class_names`, else those the input provides (`data_class_names`), else text
+    labels' vocabulary, else the ids.
   task: `report_task`; "auto" means classification when the prediction is a class key
     (`class_id`, `classes`), has an integer or string type, or holds per-class scores
     [N, K > 1] next to class-id labels; regression otherwise.
@@ -45,7 +47,7 @@ class Arrays:
     probability_key: Optional[str]
 
 
-def select(outputs, labels, params, *, origin):
+def select(outputs, labels, params, *, origin, data_class_names=None):
     """Picks and normalises the arrays the report needs.
 
     Args:
@@ -53,6 +55,7 @@ def select(outputs, labels, params, *, origin):
       labels: an array, or a dict of arrays (`Collected.labels`).
       params: the `RunParams` (report_* keys).
       origin: the user module, for messages.
+      data_class_names: class names the input provides (`Collected.class_names`), or None.
 
     Returns:
       An `Arrays`.
@@ -73,7 +76,7 @@ def select(outputs, labels, params, *, origin):
     probabilities = None if prob_key is None else _numeric(
         outputs[prob_key], f"probabilities `{prob_key}`", origin).astype(np.float64)
     return _classification(key, prediction, label, probabilities, prob_key,
-                           params["report_class_names"], origin)
+                           params["class_names"] or data_class_names, origin)
 
 
 def _prediction_key(outputs, wanted, origin):

@@ -11,9 +11,10 @@ They play the role of ModelArts' customize_service.py. A user module may define:
         # One instance's outputs {output name: numpy value} -> anything JSON can hold.
 
 `modelmaker predict` and the server's raw endpoint call them; the hooks are looked up in
-the user module recorded beside the export (modelmaker_export.json) unless a module is
-given explicitly. Without `preprocess`, a raw file is fed as bytes to a signature whose
-only input is a string; without `postprocess`, the prediction dict is returned as is.
+the copy of the user module kept with the export (assets.extra/, see
+modelmaker.user_source) unless a module is given explicitly. Without `preprocess`, a raw
+file is fed as bytes to a signature whose only input is a string; without `postprocess`,
+the prediction dict is returned as is.
 """
 
 import dataclasses
@@ -23,7 +24,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from modelmaker.user import module as user_module_lib
+from modelmaker.user import module as user_module_lib, source as user_source
 from modelmaker.errors import UserModuleError
 from modelmaker.serving import response
 from modelmaker.serving.errors import BadRequest
@@ -40,29 +41,35 @@ class Hooks:
     origin: Optional[str] = None
 
 
-def find(*, explicit=None, marker=None, log=None):
-    """The hooks of `explicit` (a module spec), else of the module recorded in `marker`.
+def find(*, explicit=None, marker=None, version_dir=None, log=None):
+    """The hooks of `explicit` (a module spec), else of the user module recorded with the
+    export in `version_dir`: the copy kept with it, else (an export written before copies
+    were kept) the recorded path.
 
-    A recorded module that no longer exists (the export was copied to another machine) or
-    fails to import gives no hooks and a log line, not an error.
+    A recorded module that is not there or fails to import gives no hooks and a log line,
+    not an error: JSON requests are served all the same.
 
     Raises:
       UserModuleError: `explicit` cannot be imported, or a hook has the wrong arguments.
     """
-    spec = explicit or (marker or {}).get("user_module")
-    if not spec:
-        return Hooks()
-    if not explicit and not os.path.exists(spec):
-        if log:
-            log(f"the user module recorded with the export ({spec}) is not here; "
-                "raw inputs get no preprocess/postprocess (pass --user_module to use one)")
-        return Hooks()
+    marker = marker or {}
+    spec, copied = explicit or marker.get("user_module"), marker.get(user_source.KEY)
     try:
-        module, origin = user_module_lib.import_only(spec)
+        if explicit:
+            module, origin = user_module_lib.import_only(explicit)
+        elif copied and version_dir:
+            module, origin = user_source.import_copy(version_dir, copied)
+        elif spec and os.path.exists(spec):
+            module, origin = user_module_lib.import_only(spec)
+        else:
+            if spec and log:
+                log(f"the user module recorded with the export ({spec}) is not here; raw "
+                    "inputs get no preprocess/postprocess (pass --user_module to use one)")
+            return Hooks()
     except UserModuleError as e:
         if explicit:
             raise
-        if log:  # the hooks are optional: JSON requests are served all the same
+        if log:
             log(f"raw inputs get no preprocess/postprocess: {e}")
         return Hooks()
     found = {name: getattr(module, name, None) for name in _ARITY}

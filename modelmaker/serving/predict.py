@@ -32,7 +32,8 @@ def run(*, model_path, inputs, version=None, signature_name="", user_module=None
     """
     model = load(model_path, version)
     try:
-        hooks = hooks_lib.find(explicit=user_module, marker=model.marker, log=logs.info)
+        hooks = hooks_lib.find(explicit=user_module, marker=model.marker, version_dir=model.path,
+                               log=logs.info)
         signature = model.signature(signature_name)
         results, pending = [], []  # pending: raw files waiting to fill a batch
         for source in rawinput.read(inputs, signature) + [None]:

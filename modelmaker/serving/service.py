@@ -26,22 +26,23 @@ class Service:
         self.versions = versions
         self.hooks = hooks
         self.log = log
-        self._by_module = {}  # recorded user module path -> Hooks
+        self._by_module = {}  # version folder -> Hooks
         self._lock = threading.Lock()
 
     def hooks_for(self, model):
-        """The hooks for `model`: the explicit ones, else its recorded module's (imported once).
+        """The hooks for `model`: the explicit ones, else those of the user module kept with
+        that version (imported once per version).
 
         Raises:
-          UserModuleError: the recorded module exists but fails to import.
+          UserModuleError: a hook of that module has the wrong arguments.
         """
         if self.hooks is not None:
             return self.hooks
-        spec = model.marker.get("user_module")
-        with self._lock:
-            if spec not in self._by_module:
-                self._by_module[spec] = hooks_lib.find(marker=model.marker, log=self.log)
-            return self._by_module[spec]
+        with self._lock:  # each version has its own copy of the module
+            if model.path not in self._by_module:
+                self._by_module[model.path] = hooks_lib.find(
+                    marker=model.marker, version_dir=model.path, log=self.log)
+            return self._by_module[model.path]
 
     def _lease(self, name, version):
         if name != self.versions.name:

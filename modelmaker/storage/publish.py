@@ -4,7 +4,8 @@ Serving poller never sees a half version.
 Object stores cannot rename a folder (a "rename" is copy + delete per object, and TF
 Serving loads a numbered folder as soon as it appears, with no completeness check). So
 the files go straight to their final place, `variables/`, `assets/` and everything else
-first and `saved_model.pb` LAST: until it lands the folder is not a SavedModel. Numbered
+(`assets.extra/` with the copy of the user module that serving imports) first and
+`saved_model.pb` LAST: until it lands the folder is not a SavedModel. Numbered
 folders without `saved_model.pb` (an upload killed halfway) are removed by the next publish.
 """
 

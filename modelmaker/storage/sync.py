@@ -20,16 +20,20 @@ _SKIP_DIRS = (layout.EXPORT_DIR,)      # exports are published, not mirrored
 _PATH_LINE = re.compile(r'^(\s*(?:model_checkpoint_path|all_model_checkpoint_paths):\s*)"(.*)"\s*$')
 
 
-def open_train_url(train_url, *, settings, cache_dir=None):
-    """Checks that `train_url` is writable and returns its TrainUrl (`settings`: the storage
-    `urls.Settings` of `modelmaker.environment`).
+def open_train_url(train_url, *, settings, cache_dir=None, writable=True):
+    """Checks that `train_url` is writable (or, with `writable=False`, readable) and returns
+    its TrainUrl; training and `modelmaker evaluate` share its local copy in the cache.
+    `settings` are the storage `urls.Settings` of `modelmaker.environment`.
 
     Raises:
       DataError: a bad URL, missing credentials, a missing bucket or an unreachable endpoint.
     """
     loc = urls.parse(train_url, flag="--train_url")
     store = store_lib.open_store(loc, settings)
-    store.check_writable(loc)
+    if writable:
+        store.check_writable(loc)
+    else:
+        store.list(loc)  # the same errors as the write probe, writing nothing
     local = os.path.join(settings.cache_root(cache_dir), "train", loc.scheme, loc.bucket,
                          *loc.key.split("/"))
     return TrainUrl(store, loc, local)
@@ -45,11 +49,14 @@ class TrainUrl:
         self.local_dir = local_dir
         self._pushed = {}   # relative path -> (size, mtime_ns) as last uploaded or pulled
 
-    def pull(self):
+    def pull(self, *, events=False):
         """Fetches params.json and the latest remote checkpoint when it is newer than the
-        local one; returns the local model directory."""
+        local one (with `events`, also the TensorBoard event files that changed); returns the
+        local model directory."""
         os.makedirs(self.local_dir, exist_ok=True)
         self._fetch([PARAMS])
+        if events:
+            self._fetch_events()
         remote_index = self.store.read(self.loc.join(INDEX))
         remote = _latest(remote_index)
         local = _latest(_read_local(os.path.join(self.local_dir, INDEX)))
@@ -91,6 +98,25 @@ class TrainUrl:
         self.store.remove([self.loc.join(rel) for rel in gone])
         for rel in gone:
             del self._pushed[rel]
+
+    def upload(self, folder):
+        """Uploads the local files below `folder` (relative to the model directory), e.g. the
+        evaluation report's `analysis`; returns the remote URL of that folder."""
+        root = os.path.join(self.local_dir, folder)
+        self.store.put_many([(os.path.join(root, *rel.split("/")), self.loc.join(folder, rel))
+                             for rel in _local_state(root)])
+        return self.loc.join(folder).url
+
+    def _fetch_events(self):
+        """Fetches the event files (training curves) that differ in size from the local ones."""
+        names = []
+        for rel, entry in self.store.list(self.loc).items():
+            local = os.path.join(self.local_dir, *rel.split("/"))
+            if os.path.basename(rel).startswith("events.out.tfevents") and not (
+                    os.path.exists(local) and os.path.getsize(local) == entry.size):
+                os.makedirs(os.path.dirname(local), exist_ok=True)
+                names.append(rel)
+        self._fetch(names)
 
     def listeners(self):
         """The CheckpointSaverListeners that upload after each checkpoint."""

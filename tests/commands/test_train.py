@@ -32,6 +32,14 @@ def test_cli_trains_exports_and_records(tiny, tmp_path):
 
 
 @pytest.mark.slow
+def test_tensorflow_start_up_lines_stay_quiet_when_the_shell_exports_a_lower_log_level(tiny, tmp_path):
+    proc = run_cli(["--user_module", tiny, "--train_url", str(tmp_path / "out"), "--train_max_steps=1",
+                    "--eval_steps=1"], env={"TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert proc.returncode == 0, proc.stderr
+    assert "Unable to register" not in proc.stderr and " E external/" not in proc.stderr, proc.stderr
+
+
+@pytest.mark.slow
 def test_cli_aliases_and_progress_lines(tiny, tmp_path):
     out = tmp_path / "out"
     proc = run_cli(["--user_module", tiny, "--model_dir", str(out), "--data_dir", str(tmp_path),

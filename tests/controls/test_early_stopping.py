@@ -26,9 +26,12 @@ def test_training_stops_early_stays_stopped_and_goes_on_with_more_patience(tiny,
 
     again = modelmaker.fit(tiny, settings, train_url=str(out))
     assert again.global_step == 10 and "stopped at step 10" in capfd.readouterr().err
+    assert first.trained and not again.trained, "the rerun did not advance the global step"
+    assert json.loads((out / "result.json").read_text())["trained"] is False
 
     more = dict(settings, early_stopping=dict(NEVER_BETTER, patience=3))
-    assert modelmaker.fit(tiny, more, train_url=str(out)).global_step == 20
+    resumed = modelmaker.fit(tiny, more, train_url=str(out))
+    assert resumed.global_step == 20 and resumed.trained
 
 
 def _monitor(model_dir, patience=2):

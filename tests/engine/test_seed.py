@@ -3,11 +3,12 @@
 The runs happen in a child process: seeding turns on op determinism for the whole process.
 """
 
-import pytest
 import json
 import subprocess
 import sys
 import textwrap
+
+import pytest
 
 from tests.conftest import FAST, REPO, TINY
 

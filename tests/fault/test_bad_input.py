@@ -78,6 +78,9 @@ CASES = {
     "wrong type": (None, [], '{"train_max_steps": "abc"}',
                    ["`train_max_steps` ('abc') in {tmp}/parameters.json must be a whole number",
                     'Example: "train_max_steps": 10000']),
+    "custom key changes kind": (None, ["--set", "learning_rate=fast"], '{"learning_rate": 0.01}',
+                                ["`learning_rate` is a string ('fast') in the command line but a number "
+                                 "(0.01) in {tmp}/parameters.json", "Give a number in the command line"]),
     "negative": (None, ["--train_max_steps=-5"], None,
                  ["`train_max_steps` (-5) in the command line must be positive", "or null"]),
     "zero": (None, ["--save_checkpoints_steps=0"], None,

@@ -1,13 +1,14 @@
 """Kill -9 and rerun: training resumes from the last checkpoint and ends exactly at
 train_max_steps; a process killed during export never leaves a half version behind."""
 
-import pytest
 import os
 import signal
 
 import numpy as np
+import pytest
 
 from tests.fault import faultkit
+from modelmaker import layout
 from modelmaker.engine import export as export_lib
 
 
@@ -47,7 +48,7 @@ def test_kill_before_publish_leaves_no_version_and_the_rerun_cleans_up(tmp_path)
     argv = faultkit.train_command(out, train_max_steps=10)
     killed = faultkit.run(argv, MODELMAKER_FAULT="kill_before_publish")
     assert killed.returncode == -signal.SIGKILL, killed.stderr
-    base = export_lib.base_dir(str(out), "model")
+    base = layout.export_base(str(out), "model")
     assert export_lib.versions(base) == [], "no numbered version without a complete SavedModel"
     staged = [n for n in os.listdir(base) if n.startswith(".staging-")]
     assert len(staged) == 1, os.listdir(base)

@@ -2,7 +2,6 @@
 mirrored over two logical CPUs. Each asserts the final global step under the step rule
 (train_max_steps counts every replica's steps), the export, and that no process is left."""
 
-import pytest
 import io
 import json
 import os
@@ -10,6 +9,8 @@ import signal
 import subprocess
 import sys
 import textwrap
+
+import pytest
 
 from modelmaker.commands import launch
 from tests.conftest import REPO, flags

@@ -190,7 +190,7 @@ def test_image_inputs_names_and_class_names(write_module, tmp_path):
     module = write_module(IMAGES, name="images")
     fit(module, dict(FAST, train_max_steps=3), train_url=str(tmp_path / "out"))
     (report_,) = report.evaluate(module, {"report_name_key": "file",
-                                          "report_class_names": ["plain", "square"]},
+                                          "class_names": ["plain", "square"]},
                                  train_url=str(tmp_path / "out"))
     folder = tmp_path / "out" / "analysis" / "eval"
     results, samples, arrays = read_split(folder)

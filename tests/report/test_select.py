@@ -42,7 +42,7 @@ def test_one_hot_labels_become_class_ids():
 
 def test_text_classes_of_canned_estimators_and_class_names():
     arrays = pick({"classes": np.array([[b"2"], [b"0"]])}, np.array([2, 1]),
-                  report_class_names=["cat", "dog", "bird"])
+                  class_names=["cat", "dog", "bird"])
     assert arrays.predictions.tolist() == [2, 0] and arrays.class_names == ["cat", "dog", "bird"]
     named = pick({"classes": np.array([b"dog", b"cat"])}, np.array([b"dog", b"bird"]))
     assert named.class_names == ["bird", "cat", "dog"], "a vocabulary is built from the text"

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from modelmaker import api, params as params_lib, scaffold
+from modelmaker import api, config as params_lib, scaffold
 
 SHRINK = {"train_max_steps": 4, "save_checkpoints_steps": 4, "log_step_count_steps": 2}
 # One serving request per template, in the shape its serving_input_receiver_fn accepts.

@@ -1,10 +1,11 @@
 """The built wheel works on its own: installed in a fresh venv, used from outside the repository."""
 
-import pytest
 import os
 import shutil
 import subprocess
 import sys
+
+import pytest
 
 from .venvs import bare_venv, clean_env
 

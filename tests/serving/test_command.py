@@ -106,9 +106,9 @@ def test_predict_mistakes_are_one_line_errors(bases, tmp_path, capsys, make_args
 class ServeProcess:
     """`python -m modelmaker.cli serve ... --port 0`, reading its address from stdout."""
 
-    def __init__(self, args):
+    def __init__(self, args, cwd=REPO):
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "modelmaker.cli", "serve", *args, "--port", "0"], cwd=REPO,
+            [sys.executable, "-m", "modelmaker.cli", "serve", *args, "--port", "0"], cwd=cwd,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL,
             env=dict(os.environ, PYTHONPATH=REPO))
         self.lines = queue.Queue()

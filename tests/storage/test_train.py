@@ -56,6 +56,8 @@ def test_full_train_reads_remote_data_and_uploads_every_output(s3fs_client, buck
     version = result.export_dir[len("s3://"):]
     assert s3fs_client.exists(f"{version}/saved_model.pb")
     assert s3fs_client.exists(f"{version}/variables/variables.index")
+    # The copy of the user module is part of the published version (serve/predict use it).
+    assert s3fs_client.exists(f"{version}/assets.extra/modelmaker_user_module/files_module.py")
     # The uploaded index names bare files, so another machine can resolve it.
     index = s3fs_client.cat_file(f"{bucket}/out/checkpoint").decode()
     assert 'model_checkpoint_path: "model.ckpt-10"' in index
@@ -101,8 +103,9 @@ def test_cli_modelarts_style_obs_run_with_cache_dir(s3fs_client, bucket, tmp_pat
     code = train.main(["--user_module", FILES, "--data_url", data_url, "--train_url",
                        f"obs://{bucket}/cli", "--cache_dir", str(cache), "--train_max_steps", "5",
                        "--save_checkpoints_steps", "5", "--eval_throttle_secs", "0",
-                       "--eval_steps", "1"])
+                       "--eval_steps", "1", "--report"])
     assert code == 0
     assert (cache / "data" / "obs" / bucket / "data" / "train.csv").exists()
+    assert s3fs_client.exists(f"{bucket}/cli/analysis/eval/model_analysis_results.json")
     assert s3fs_client.exists(f"{bucket}/cli/result.json")
     assert s3fs_client.exists(f"{bucket}/cli/export/model/1/saved_model.pb")

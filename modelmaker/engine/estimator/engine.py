@@ -87,7 +87,7 @@ class EstimatorEngine(base.Engine):
         def write(staging):
             return self.local.export_saved_model(staging, receiver_fn, checkpoint_path=checkpoint)
         return export_lib.export(write, base=base, checkpoint_path=checkpoint, global_step=global_step,
-                                 user_module=self.user.origin, before_publish=before_publish)
+                                 user_module=self.user, before_publish=before_publish)
 
     def predict(self, input_fn, *, checkpoint=None, wrap=None):
         estimator = self._estimator(None, wrap) if wrap else self.local

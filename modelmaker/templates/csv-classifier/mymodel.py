@@ -99,7 +99,9 @@ def _csv_dataset(file, batch_size, training):
     dataset = tf.data.experimental.make_csv_dataset(
         file, batch_size, label_name=LABEL, select_columns=FEATURES + [LABEL],
         num_epochs=None if training else 1, shuffle=training, shuffle_seed=0)
-    return dataset.map(_label_to_index)
+    dataset = dataset.map(_label_to_index)
+    dataset.class_names = CLASSES  # the evaluation report shows these names instead of 0, 1, 2
+    return dataset
 
 
 def _label_to_index(features, label):

@@ -7,9 +7,10 @@ Data layout (PNG, JPEG, GIF or BMP files; any size, they are resized):
     <data>/train/<class name>/*.png
     <data>/eval/<class name>/*.png
 
-modelmaker calls the four functions below; everything else (checkpoints, evaluation,
-export, resuming) is done for you. Search this file for `CHANGE` to find the places to
-adapt to your own images. Parameters (batch size, learning rate, steps...) are in
+modelmaker calls the four functions below, and preprocess/postprocess, which turn an image
+file into a class name for `modelmaker predict` and `serve`; everything else (checkpoints,
+evaluation, export, resuming) is done for you. Search this file for `CHANGE` to find the
+places to adapt to your own images. Parameters (batch size, learning rate, steps...) are in
 parameters.json; every key there reaches these functions as `params`.
 """
 
@@ -30,7 +31,8 @@ def model_fn(features, labels, mode, params):
     """Builds the network for one mode and returns a tf.estimator.EstimatorSpec.
 
     Args:
-      features: {"images": float32 [batch, HEIGHT, WIDTH, CHANNELS] in 0..1}.
+      features: {"images": float32 [batch, HEIGHT, WIDTH, CHANNELS] in 0..1, "file": each
+        image's path below the split folder, e.g. b"circle/circle_003.png"}.
       labels: int32 class indices [batch] (None when predicting).
       mode: tf.estimator.ModeKeys.TRAIN, EVAL or PREDICT.
       params: every key of parameters.json (and of --set on the command line).
@@ -64,7 +66,7 @@ def model_fn(features, labels, mode, params):
 
 
 def train_input_fn(path, params):
-    """Shuffled, repeated batches of ({"images": ...}, labels) from <path>/train/.
+    """Shuffled, repeated batches of ({"images": ..., "file": ...}, labels) from <path>/train/.
 
     Args:
       path: --data_url, or None when it is not given (then the sample data in ./data).
@@ -73,14 +75,21 @@ def train_input_fn(path, params):
     files, labels = _list_images(path, "train")
     dataset = tf.data.Dataset.from_tensor_slices((files, labels))
     dataset = dataset.shuffle(len(files), seed=0, reshuffle_each_iteration=True).repeat()
-    return dataset.map(_load, num_parallel_calls=tf.data.AUTOTUNE).batch(params["batch_size"])
+    return _named(dataset.map(_load, num_parallel_calls=tf.data.AUTOTUNE).batch(params["batch_size"]))
 
 
 def eval_input_fn(path, params):
     """One pass over <path>/eval/ in file order."""
     files, labels = _list_images(path, "eval")
     dataset = tf.data.Dataset.from_tensor_slices((files, labels))
-    return dataset.map(_load, num_parallel_calls=tf.data.AUTOTUNE).batch(params["batch_size"])
+    return _named(dataset.map(_load, num_parallel_calls=tf.data.AUTOTUNE).batch(params["batch_size"]))
+
+
+def _named(dataset):
+    # The evaluation report (modelmaker evaluate, train --report) shows these names instead of
+    # 0, 1, 2, as with tf.keras.utils.image_dataset_from_directory.
+    dataset.class_names = CLASSES
+    return dataset
 
 
 def serving_input_receiver_fn():
@@ -91,6 +100,19 @@ def serving_input_receiver_fn():
     """
     images = tf.compat.v1.placeholder(tf.float32, [None, HEIGHT, WIDTH, CHANNELS], name="images")
     return tf.estimator.export.ServingInputReceiver({"images": images}, {"images": images})
+
+
+def preprocess(raw, filename):
+    """One image file's bytes -> {"images": HEIGHT x WIDTH x CHANNELS floats in 0..1}, made as
+    for training. `modelmaker predict --input shape.png` and the server's raw endpoint call it.
+    """
+    image = tf.io.decode_image(raw, channels=CHANNELS, expand_animations=False)
+    return {"images": _scaled(image).numpy()}
+
+
+def postprocess(prediction):
+    """The outputs for one image -> its class name."""
+    return CLASSES[int(prediction["class_id"])]
 
 
 def _list_images(path, split):
@@ -116,5 +138,10 @@ def _list_images(path, split):
 
 def _load(file, label):
     image = tf.io.decode_image(tf.io.read_file(file), channels=CHANNELS, expand_animations=False)
-    image = tf.image.resize(image, [HEIGHT, WIDTH]) / 255.0
-    return {"images": image}, label
+    # "file" names each sample in the report (report_name_key in parameters.json): <class>/<file>.
+    name = tf.strings.reduce_join(tf.strings.split(file, "/")[-2:], separator="/")
+    return {"images": _scaled(image), "file": name}, label
+
+
+def _scaled(image):
+    return tf.image.resize(image, [HEIGHT, WIDTH]) / 255.0
