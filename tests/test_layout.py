@@ -165,3 +165,20 @@ def test_no_module_is_far_over_the_size_guideline(limit):
                  for rel, _ in MODULES.values()
                  if len(open(os.path.join(REPO, rel)).read().splitlines()) > limit)
     assert big == []
+
+
+def test_the_library_never_imports_a_command_module():
+    entry_points = {"modelmaker.train", "modelmaker.cli"}  # `python -m` shims onto commands/
+    importing = sorted(name for name, (_, tree) in MODULES.items()
+                       if not name.startswith("modelmaker.commands") and name not in entry_points
+                       and any(m.startswith("modelmaker.commands") for m in _imports(name, tree)))
+    assert importing == [], "argv code lives in modelmaker/commands/; the library must not need it"
+
+
+def test_no_function_is_far_over_the_size_guideline():
+    # STYLE.md: functions < ~40-50 lines (tables are data, not functions).
+    long = sorted(f"{rel}:{node.name} ({node.end_lineno - node.lineno + 1})"
+                  for rel, tree in MODULES.values() for node in ast.walk(tree)
+                  if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                  and node.end_lineno - node.lineno + 1 > 50)
+    assert long == []

@@ -107,6 +107,7 @@ def predict_main(argv=None, prog="modelmaker predict"):
 def _guard(verbose, run):
     environment.quiet_native_logs(verbose)  # before TensorFlow is imported
     try:
+        from modelmaker import logs
         logs.setup(verbose)
         return run()
     except ModelmakerError as e:

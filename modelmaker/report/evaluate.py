@@ -67,9 +67,7 @@ def evaluate(user_module, params=None, *, data_url=None, train_url="output", spl
         raise ParamsError(f"split {split!r} is not one of {', '.join(SPLITS)}. "
                           "Use --split eval, train or both.")
     settings = (environment or environment_lib.read()).storage
-    remote = storage.open_train_url(train_url, cache_dir=cache_dir, settings=settings,
-                                    writable=output is None) if storage.is_remote(train_url) else None
-    model_dir = remote.pull(events=True) if remote else os.path.abspath(os.fspath(train_url))
+    remote, model_dir = _model_dir(train_url, cache_dir=cache_dir, settings=settings, output=output)
     run_params = with_training_params(api.to_run_params(params, source="evaluate(params=...)"),
                                       model_dir)
     user = user_module_lib.load(user_module)
@@ -106,6 +104,16 @@ def with_training_params(run_params, model_dir):
     layers = [params_lib.Layer(path, saved)]
     layers += [params_lib.Layer(source, values) for source, values in given.items()]
     return params_lib.resolve(layers)
+
+
+def _model_dir(train_url, *, cache_dir, settings, output):
+    """(remote train_url or None, local model directory); a remote one is pulled (checkpoint,
+    params.json, event files), and must be writable unless the report goes to `output`."""
+    if not storage.is_remote(train_url):
+        return None, os.path.abspath(os.fspath(train_url))
+    remote = storage.open_train_url(train_url, cache_dir=cache_dir, settings=settings,
+                                    writable=output is None)
+    return remote, remote.pull(events=True)
 
 
 def _checkpoint(collect, model_dir, export, remote):

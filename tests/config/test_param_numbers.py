@@ -7,6 +7,7 @@ import pytest
 
 from modelmaker.commands import check, train
 from modelmaker import config as p
+from modelmaker.errors import ParamsError
 from tests.conftest import TINY
 
 SPELLINGS = {"1e-3": 0.001, "1E5": 100000.0, ".5": 0.5, "5.": 5.0, "-2e+3": -2000.0,
@@ -55,7 +56,7 @@ def test_a_custom_key_that_turns_from_number_to_text_is_one_line_naming_both(tmp
 
 def test_the_training_runs_params_count_as_a_source_for_evaluate():
     saved = p.Layer("output/params.json", {"hidden": [64, 32]})
-    with pytest.raises(p.ParamsError, match=r"`hidden` is a string \('64'\) in --set but a list"):
+    with pytest.raises(ParamsError, match=r"`hidden` is a string \('64'\) in --set but a list"):
         p.resolve([saved, p.Layer("--set", {"hidden": "64"})])
     assert p.resolve([saved, p.Layer("--set", {"hidden": None})])["hidden"] is None
     assert p.resolve([p.Layer("a", {"rate": 1}), p.Layer("b", {"rate": 0.5})])["rate"] == 0.5

@@ -49,9 +49,9 @@ def test_result_is_frozen():
 
 
 def test_nested_values_are_frozen_too():
-    r = resolve({"best_export": {"metric": "accuracy", "mode": "max"}, "report_class_names": ["a"],
+    r = resolve({"best_export": {"metric": "accuracy", "mode": "max"}, "class_names": ["a"],
                  "layers": {"sizes": [8]}})
-    for change in (lambda: r["best_export"].update(mode="min"), lambda: r["report_class_names"].append("b"),
+    for change in (lambda: r["best_export"].update(mode="min"), lambda: r["class_names"].append("b"),
                    lambda: r["layers"]["sizes"].append(4)):
         with pytest.raises(TypeError, match="frozen"):
             change()

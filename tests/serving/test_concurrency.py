@@ -5,6 +5,8 @@ import os
 import threading
 import time
 
+import pytest
+
 from . import savedmodels
 from .harness import Client, serving
 
@@ -56,6 +58,7 @@ def test_new_version_is_served_while_running_with_no_request_dropped(tmp_path):
     assert states == {2: "AVAILABLE", 1: "END"}
 
 
+@pytest.mark.slow  # a load test: 4,000 requests
 def test_load_8_threads_x_500_requests_zero_errors(bases):
     failures, answered = [], [0] * 8
     with serving(bases["multi"]) as (url, _):

@@ -69,6 +69,7 @@ batches = st.lists(st.tuples(st.integers(0, 2), methods, paths, bodies, content_
                    min_size=PER_EXAMPLE, max_size=PER_EXAMPLE)
 
 
+@pytest.mark.slow  # a load test: 5,000 requests
 def test_no_malformed_request_gets_a_5xx(clients):
     sent = []
 
