@@ -25,7 +25,7 @@ def serving_available():
     """True when modelmaker has a serving package and a `serve` verb to start its server."""
     if importlib.util.find_spec("modelmaker.serving") is None:
         return False
-    from modelmaker.commands import cli
+    from modelmaker import cli
     return "serve" in cli.VERBS
 
 

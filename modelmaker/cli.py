@@ -2,7 +2,7 @@
 
 import sys
 
-from modelmaker.commands.cli import main
+from modelmaker.commands.cli import VERBS, main  # noqa: F401 (the verb table, for tools)
 
 if __name__ == "__main__":
     sys.exit(main())
