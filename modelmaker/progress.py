@@ -86,19 +86,18 @@ class EvalProgressHook(tf.estimator.SessionRunHook):
     """Prints `eval | batch 1200/5000 | 35s | 34.2 batches/s | ETA 1m53s` every few seconds of
     an evaluation, so that a long one (or one that never ends) shows it is alive."""
 
-    def __init__(self, *, total, log, every_secs=EVAL_PROGRESS_SECS, clock=time.monotonic):
+    def __init__(self, *, total, log, every_secs=None):
         self._total = total
         self._log = log
-        self._every = every_secs
-        self._clock = clock
+        self._every = EVAL_PROGRESS_SECS if every_secs is None else every_secs
 
     def after_create_session(self, session, coord):
         self._batches = 0
-        self._began = self._last = self._clock()
+        self._began = self._last = time.monotonic()
 
     def after_run(self, run_context, run_values):
         self._batches += 1
-        now = self._clock()
+        now = time.monotonic()
         if now - self._last < self._every:
             return
         self._last = now

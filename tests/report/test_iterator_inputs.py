@@ -35,7 +35,7 @@ def model_fn(features, labels, mode, params):
     if mode == tf.estimator.ModeKeys.EVAL:
         return tf.estimator.EstimatorSpec(mode, loss=loss, eval_metric_ops={
             "accuracy": tf.compat.v1.metrics.accuracy(labels, classes)})
-    train_op = tf.compat.v1.train.GradientDescentOptimizer(0.05).minimize(
+    train_op = tf.compat.v1.train.GradientDescentOptimizer(0.5).minimize(
         loss, global_step=tf.compat.v1.train.get_global_step())
     return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
 
@@ -100,7 +100,7 @@ def test_iterator_inputs_are_read_to_their_end_by_check_and_the_report(project):
     results = json.loads((out / "analysis" / "eval" / "model_analysis_results.json").read_text())
     assert results["num_samples"] == EVAL_SAMPLES
     assert results["overall"]["accuracy"] == pytest.approx(evaluation["accuracy"], abs=1e-6)
-    print(f"FIGURE report {results['num_samples']} samples, accuracy {results['overall']['accuracy']:.6f}; "
+    print(f"\nFIGURE report {results['num_samples']} samples, accuracy {results['overall']['accuracy']:.6f}; "
           f"evaluation accuracy {evaluation['accuracy']:.6f} at step {evaluation['global_step']}")
 
 
