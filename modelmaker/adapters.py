@@ -104,8 +104,14 @@ def input_fn(fn, *, name, path, params, origin, require_dataset=False):
         result = fn(path, params())
         if isinstance(result, tf.data.Dataset):
             return result
-        if isinstance(result, (tuple, list)) and len(result) == 2 and not require_dataset:
-            return tuple(result)
+        if isinstance(result, tuple) and len(result) == 2 and not require_dataset:
+            return result
+        if isinstance(result, list) and len(result) == 2:
+            # Estimator would take [features, labels] arrays for one batch holding every sample.
+            raise UserModuleError(
+                f"`{name}` in {origin} returned a list [features, labels] ({_describe(result[0])}, "
+                f"{_describe(result[1])}), which would train as one batch of every sample; return "
+                "a tf.data.Dataset: tf.data.Dataset.from_tensor_slices((features, labels)).batch(32).")
         need = ("a tf.data.Dataset (distributed training needs a Dataset)" if require_dataset
                 else "a tf.data.Dataset or a (features, labels) tuple")
         raise UserModuleError(
@@ -135,6 +141,9 @@ def serving_input_receiver_fn(user):
 
 
 def _describe(value):
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        shape = value.shape if getattr(value.shape, "rank", 0) is None else tuple(value.shape)
+        return f"{type(value).__name__} {shape} {value.dtype}"
     text = repr(value)
     text = text if len(text) <= 80 else text[:77] + "..."
     return f"{type(value).__name__} {text}"

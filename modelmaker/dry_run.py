@@ -12,13 +12,12 @@ import time
 
 import tensorflow as tf
 
-from modelmaker import adapters, best_export, early_stopping, export as export_lib, runner, specs, tuning
+from modelmaker import (adapters, best_export, early_stopping, export as export_lib, inputs, runner, specs,
+                        tuning)
 from modelmaker.errors import UserModuleError
 
 TRAIN_STEPS = 5  # the first step warms up; the others give the step time
 EVAL_STEPS = 2   # the same for evaluation
-_INFINITE = int(tf.data.INFINITE_CARDINALITY)
-_UNKNOWN = int(tf.data.UNKNOWN_CARDINALITY)
 
 
 class _Timer(tf.estimator.SessionRunHook):
@@ -68,6 +67,10 @@ def run_stages(table, user, params, data_path, scratch, facts):
                                train_endless=_endless(lengths[0]), eval_endless=_endless(lengths[1]))
 
 
+def _endless(length):
+    return None if length is None else length.endless
+
+
 def _setup(user, trial, data_path, scratch):
     train_spec, eval_spec = specs.build(user, trial, data_path=data_path, model_dir=scratch)
     estimator = runner.build_estimator(user, trial, scratch)  # warm start happens here
@@ -77,29 +80,8 @@ def _setup(user, trial, data_path, scratch):
 
 
 def _inputs(train_spec, eval_spec):
-    lengths = _length(train_spec.input_fn), _length(eval_spec.input_fn)
-    train, evaluation = (_describe(n) for n in lengths)
-    return f"train: {train}; eval: {evaluation}", lengths
-
-
-def _length(input_fn):
-    """Batches in the input: a count, INFINITE, UNKNOWN, or None for (features, labels) tensors."""
-    with tf.Graph().as_default():
-        result = input_fn()
-        if not isinstance(result, tf.data.Dataset):
-            return None
-        with tf.compat.v1.Session() as session:
-            return int(session.run(tf.data.experimental.cardinality(result)))
-
-
-def _describe(length):
-    if length is None:
-        return "(features, labels) tensors, the same every step"
-    return {_INFINITE: "repeats forever", _UNKNOWN: "length unknown"}.get(length, f"{length:,} batches")
-
-
-def _endless(length):
-    return True if length in (None, _INFINITE) else (None if length == _UNKNOWN else False)
+    lengths = inputs.length(train_spec.input_fn), inputs.length(eval_spec.input_fn)
+    return f"train: {lengths[0].describe()}; eval: {lengths[1].describe()}", lengths
 
 
 def _train(estimator, train_spec):
@@ -119,7 +101,7 @@ def _evaluate(estimator, eval_spec, params, eval_length):
     metrics = estimator.evaluate(eval_spec.input_fn, steps=EVAL_STEPS,
                                  hooks=list(eval_spec.hooks) + [timer])
     wall, step = time.monotonic() - began, timer.steady()
-    known = eval_length if eval_length and eval_length > 0 else None
+    known = eval_length.batches if eval_length and (eval_length.batches or 0) > 0 else None
     batches = min(filter(None, (params["eval_steps"], known)), default=None)
     whole = wall - sum(timer.times) + batches * step if batches else None
     shown = ", ".join(f"{k} {float(v):.4g}" for k, v in sorted(metrics.items()) if k != "global_step")

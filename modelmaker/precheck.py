@@ -1,5 +1,6 @@
 """Provides `serving_graph`: build the model's serving graph once before training, so that
-mistakes Estimator would only meet at export, after the whole training, fail in seconds.
+mistakes Estimator would only meet at export, after the whole training, fail in seconds;
+and `evaluation_ends`: refuse a run whose every evaluation would run forever.
 
 It catches a `serving_input_receiver_fn` of the wrong type, a `model_fn` that breaks the
 PREDICT contract, and a train_url whose checkpoints belong to another model: a variable
@@ -10,8 +11,8 @@ stored shape, and the first step fails in a matmul).
 
 import tensorflow as tf
 
-from modelmaker import adapters
-from modelmaker.errors import CheckpointError
+from modelmaker import adapters, combinations, inputs, specs
+from modelmaker.errors import CheckpointError, ParamsError
 
 _SHOWN = 3  # mismatches listed in the message
 
@@ -47,6 +48,22 @@ def serving_graph(user, params, *, config, model_dir):
                 f"train_url {model_dir} holds checkpoints of a different model ({checkpoint}): "
                 f"{'; '.join(problems[:_SHOWN])}{more}. Use a new --train_url, or delete that "
                 "folder to start over.")
+
+
+def evaluation_ends(user, params, *, data_path, plan=None):
+    """Refuses, before training, a run whose evaluations would never end (the rule `modelmaker
+    check` applies): eval_steps null and an evaluation input that repeats forever.
+
+    Raises:
+      ParamsError: the check's one-line message.
+    """
+    if params["eval_steps"] is not None:
+        return
+    fn = specs.checked_input_fn(user, params, user.eval_input_fn, "eval_input_fn", training=False,
+                                data_path=data_path, plan=plan)
+    found = combinations.endless_evaluation(params, inputs.length(fn).endless)
+    if found:
+        raise ParamsError(found.text)
 
 
 def mismatches(wanted, stored):

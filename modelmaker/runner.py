@@ -30,6 +30,8 @@ def run(*, user, params, data_path, model_dir, started, faults=None, cluster=clu
                            train_max_steps=params["train_max_steps"])
     logs.info(f"modelmaker | user module {user.origin} | train_url {model_dir}")
     logs.info(plan.describe())
+    if plan.role in (cluster_lib.CHIEF, cluster_lib.EVALUATOR):
+        precheck.evaluation_ends(user, params, data_path=data_path, plan=plan)
     if plan.role != cluster_lib.CHIEF:
         return _run_task(plan, user, params, data_path, model_dir)
     for path in export_lib.clean_leftovers(model_dir):
@@ -154,8 +156,10 @@ def _evaluate(estimator, user, params, data_path, plan, checkpoint=None):
     """One evaluation of `checkpoint` (default: the newest) on the evaluation input."""
     _, eval_spec = specs.build(user, params, data_path=data_path, model_dir=estimator.model_dir,
                                plan=plan)
-    metrics = estimator.evaluate(eval_spec.input_fn, steps=eval_spec.steps, hooks=eval_spec.hooks,
-                                 checkpoint_path=checkpoint, name=eval_spec.name)
+    with preemption.watch() as stop:
+        hooks = list(eval_spec.hooks) + [_eval_stop_hook(stop, estimator)]
+        metrics = estimator.evaluate(eval_spec.input_fn, steps=eval_spec.steps, hooks=hooks,
+                                     checkpoint_path=checkpoint, name=eval_spec.name)
     # best export, early stopping and the tuning objective follow every evaluation
     specs.run_exporters(estimator, eval_spec, metrics,
                         checkpoint_path=checkpoint or estimator.latest_checkpoint())
@@ -172,6 +176,7 @@ def _train_and_evaluate(estimator, user, params, data_path, plan, listeners=()):
         stop_hook = preemption.StopHook(stop, model_dir=estimator.model_dir,
                                         save=estimator.config.is_chief, log=logs.info)
         train_spec = _with_hooks(train_spec, counter, stop_hook, listeners=listeners)
+        eval_spec = eval_spec._replace(hooks=tuple(eval_spec.hooks) + (_eval_stop_hook(stop, estimator),))
         try:
             # TensorFlow's distribute coordinator reads TF_CONFIG itself: show it the checked one.
             with run_config.tf_config_scope(plan.cluster):
@@ -190,6 +195,10 @@ def _train_and_evaluate(estimator, user, params, data_path, plan, listeners=()):
         # stop before the export.
         stop.check(checkpoint_step(estimator.model_dir), saved=estimator.config.is_chief)
     return metrics or {}
+
+
+def _eval_stop_hook(stop, estimator):
+    return preemption.EvalStopHook(stop, saved=estimator.config.is_chief, log=logs.info)
 
 
 def _with_hooks(train_spec, *hooks, listeners=()):

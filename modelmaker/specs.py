@@ -12,6 +12,7 @@ import os
 import tensorflow as tf
 
 from modelmaker import adapters, best_export, early_stopping, logs, tuning
+from modelmaker.progress import EvalProgressHook
 
 
 def build(user, params, *, data_path, model_dir, require_dataset=False, plan=None):
@@ -34,10 +35,8 @@ def build(user, params, *, data_path, model_dir, require_dataset=False, plan=Non
     require_dataset = require_dataset or bool(plan and plan.distributed)
 
     def input_fn(fn, name, training):
-        extra = plan.input_params(training=training) if plan else {}
-        return adapters.input_fn(fn, name=name, path=data_path,
-                                 params=lambda: {**params.as_dict(), **extra},
-                                 origin=user.origin, require_dataset=require_dataset)
+        return checked_input_fn(user, params, fn, name, training=training, data_path=data_path,
+                                plan=plan, require_dataset=require_dataset)
     chosen = early_stopping.setting(params)
     watching = early_stopping.Monitor(chosen, model_dir, log=logs.info) if chosen else None
     train_spec = tf.estimator.TrainSpec(
@@ -50,6 +49,14 @@ def build(user, params, *, data_path, model_dir, require_dataset=False, plan=Non
         throttle_secs=params["eval_throttle_secs"],
         hooks=eval_hooks(params), exporters=exporters(user, params, watching))
     return train_spec, eval_spec
+
+
+def checked_input_fn(user, params, fn, name, *, training, data_path, plan=None, require_dataset=False):
+    """The Estimator input_fn that calls the user's `fn` (named `name`) as training or
+    evaluation does: with `data_path`, the params and the plan's worker parameters."""
+    extra = plan.input_params(training=training) if plan else {}
+    return adapters.input_fn(fn, name=name, path=data_path, params=lambda: {**params.as_dict(), **extra},
+                             origin=user.origin, require_dataset=require_dataset)
 
 
 def _max_steps(watching, max_steps):
@@ -81,8 +88,8 @@ def saving_listeners(watching=None):
 
 
 def eval_hooks(params):
-    """SessionRunHooks that run during each evaluation."""
-    return []
+    """SessionRunHooks that run during each evaluation: a progress line every few seconds."""
+    return [EvalProgressHook(total=params["eval_steps"], log=logs.info)]
 
 
 def exporters(user, params, watching=None):

@@ -83,7 +83,8 @@ def evaluate(user_module, params=None, *, data_url=None, train_url="output", spl
                                     split=name, checkpoint=checkpoint)
         facts = {"split": name, "model_dir": model_dir, "checkpoint": checkpoint.source,
                  "global_step": checkpoint.global_step, "user_module": user.origin,
-                 "capped": collected.capped}
+                 "capped": collected.capped, "repeats": collected.repeats,
+                 "samples_read": collected.read}
         reports.append(write_split(os.path.join(base, name), collected, run_params,
                                    facts=facts, curves=curves))
     if remote and not output:
