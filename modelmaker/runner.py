@@ -15,6 +15,7 @@ from modelmaker.cluster import roles, strategies, tf_config as cluster_lib
 from modelmaker.controls import assemble, cadence, tuning
 from modelmaker.engine import checkpoints, export as export_lib
 from modelmaker.engine.hooks import assemble as hooks_lib, preemption
+from modelmaker.user import inputs, returns
 
 
 def run(*, user, params, data_path, model_dir, started, faults=None, cluster=cluster_lib.LOCAL,
@@ -27,10 +28,7 @@ def run(*, user, params, data_path, model_dir, started, faults=None, cluster=clu
     `remote` (a `storage.sync.TrainUrl`) mirrors `model_dir` to a remote train_url.
     `engine` names the `Engine` implementation (a key of `modelmaker.engine.ENGINES`).
     """
-    plan = strategies.plan(params["distribute"], cluster, strategies.local_devices(),
-                           train_max_steps=params["train_max_steps"])
-    logs.info(f"modelmaker | user module {user.origin} | train_url {model_dir}")
-    logs.info(plan.describe())
+    plan = _plan(user, params, cluster, data_path=data_path, model_dir=model_dir)
     trainer_args = dict(user=user, params=params, plan=plan, model_dir=model_dir, data_path=data_path)
     if plan.role != cluster_lib.CHIEF:
         return _run_task(engine_lib.build(engine, **trainer_args))
@@ -65,6 +63,19 @@ def run(*, user, params, data_path, model_dir, started, faults=None, cluster=clu
         remote.push()
     logs.info(f"done in {result.wall_seconds:.1f}s | step {step} | export {export_dir}")
     return result
+
+
+def _plan(user, params, cluster, *, data_path, model_dir):
+    """This task's `strategies.Plan`, said in the log; a run whose evaluations would never end
+    is refused here, before anything is written."""
+    plan = strategies.plan(params["distribute"], cluster, strategies.local_devices(),
+                           train_max_steps=params["train_max_steps"])
+    logs.info(f"modelmaker | user module {user.origin} | train_url {model_dir}")
+    logs.info(plan.describe())
+    if plan.role in (cluster_lib.CHIEF, cluster_lib.EVALUATOR):
+        inputs.refuse_endless_evaluation(params, returns.checked(user, params, training=False,
+                                                                 data_path=data_path, plan=plan))
+    return plan
 
 
 def _say_where_training_starts(max_steps, before, model_dir):
@@ -139,8 +150,16 @@ def _run_task(trainer):
 
 
 def evaluate(trainer, checkpoint=None):
-    """One evaluation of `checkpoint` (default: the newest), followed by the controls."""
-    metrics = trainer.evaluate(checkpoint=checkpoint, after_evaluation=controls(trainer).after_evaluation)
+    """One evaluation of `checkpoint` (default: the newest), followed by the controls; a stop
+    signal ends it after the current batch."""
+    with preemption.watch() as stop:
+        # The evaluation runs on a one-process engine, which counts as saving checkpoints.
+        hooks = hooks_lib.for_evaluation(trainer.params, stop=stop, saved=True, log=logs.info)
+        metrics = trainer.evaluate(checkpoint=checkpoint, hooks=hooks)
+    # best export, early stopping and the tuning objective follow every evaluation
+    evaluated = checkpoint or checkpoints.latest(trainer.model_dir)
+    for control in controls(trainer).after_evaluation:
+        control(metrics, evaluated)
     if checkpoint:
         logs.info(logs.metrics_table(metrics, title=f"evaluation at step {metrics['global_step']}"))
     return metrics
@@ -152,8 +171,9 @@ def train_and_evaluate(trainer, listeners=()):
     with preemption.watch() as stop:
         hooks, listeners = hooks_lib.for_run(chosen, stop=stop, model_dir=trainer.model_dir,
                                              is_chief=is_chief, listeners=listeners, log=logs.info)
+        eval_hooks = hooks_lib.for_evaluation(trainer.params, stop=stop, saved=is_chief, log=logs.info)
         metrics = trainer.train_and_evaluate(max_steps=chosen.max_steps, hooks=hooks, listeners=listeners,
-                                             after_evaluation=chosen.after_evaluation)
+                                             eval_hooks=eval_hooks, after_evaluation=chosen.after_evaluation)
         # A signal during the final evaluation, or on a task that saves no checkpoints:
         # stop before the export.
         stop.check(checkpoints.step(trainer.model_dir), saved=is_chief)

@@ -15,13 +15,11 @@ import tensorflow as tf
 from modelmaker import engine as engine_lib, layout, runner
 from modelmaker.controls import best_export, early_stopping, tuning
 from modelmaker.engine import checkpoints
-from modelmaker.user import returns
+from modelmaker.user import inputs, returns
 from modelmaker.errors import UserModuleError
 
 TRAIN_STEPS = 5  # the first step warms up; the others give the step time
 EVAL_STEPS = 2   # the same for evaluation
-_INFINITE = int(tf.data.INFINITE_CARDINALITY)
-_UNKNOWN = int(tf.data.UNKNOWN_CARDINALITY)
 
 
 class _Timer(tf.compat.v1.train.SessionRunHook):
@@ -70,6 +68,10 @@ def run_stages(table, user, params, data_path, scratch, facts):
                                train_endless=_endless(lengths[0]), eval_endless=_endless(lengths[1]))
 
 
+def _endless(length):
+    return None if length is None else length.endless
+
+
 def _setup(user, trial, data_path, scratch):
     trainer = engine_lib.build(user=user, params=trial, model_dir=scratch, data_path=data_path)
     controls = runner.controls(trainer)  # warm start and the controls' parameters are checked here
@@ -78,33 +80,9 @@ def _setup(user, trial, data_path, scratch):
 
 
 def _inputs(user, trial, data_path):
-    train, evaluation = (returns.input_fn(fn, name=name, path=data_path, params=trial.as_dict,
-                                          origin=user.origin)
-                         for fn, name in ((user.train_input_fn, "train_input_fn"),
-                                          (user.eval_input_fn, "eval_input_fn")))
-    lengths = _length(train), _length(evaluation)
-    train, evaluation = (_describe(n) for n in lengths)
-    return f"train: {train}; eval: {evaluation}", lengths
-
-
-def _length(input_fn):
-    """Batches in the input: a count, INFINITE, UNKNOWN, or None for (features, labels) tensors."""
-    with tf.Graph().as_default():
-        result = input_fn()
-        if not isinstance(result, tf.data.Dataset):
-            return None
-        with tf.compat.v1.Session() as session:
-            return int(session.run(tf.data.experimental.cardinality(result)))
-
-
-def _describe(length):
-    if length is None:
-        return "(features, labels) tensors, the same every step"
-    return {_INFINITE: "repeats forever", _UNKNOWN: "length unknown"}.get(length, f"{length:,} batches")
-
-
-def _endless(length):
-    return True if length in (None, _INFINITE) else (None if length == _UNKNOWN else False)
+    lengths = tuple(inputs.length(returns.checked(user, trial, training=training, data_path=data_path))
+                    for training in (True, False))
+    return f"train: {lengths[0].describe()}; eval: {lengths[1].describe()}", lengths
 
 
 def _train(trainer, controls):
@@ -122,7 +100,7 @@ def _evaluate(trainer, params, eval_length):
     timer, began = _Timer(), time.monotonic()
     metrics = trainer.evaluate(steps=EVAL_STEPS, hooks=[timer])
     wall, step = time.monotonic() - began, timer.steady()
-    known = eval_length if eval_length and eval_length > 0 else None
+    known = eval_length.batches if eval_length and (eval_length.batches or 0) > 0 else None
     batches = min(filter(None, (params["eval_steps"], known)), default=None)
     whole = wall - sum(timer.times) + batches * step if batches else None
     shown = ", ".join(f"{k} {float(v):.4g}" for k, v in sorted(metrics.items()) if k != "global_step")

@@ -125,6 +125,16 @@ def _evaluation_never_ends(params, facts):
     return None
 
 
+def endless_evaluation(params, eval_endless):
+    """The failure `train` refuses a run for before training (the check's own words), or None.
+
+    Args:
+      params: the run parameters.
+      eval_endless: `inputs.Length.endless` of the evaluation input.
+    """
+    return _evaluation_never_ends(params, Facts(eval_endless=eval_endless))
+
+
 def _cluster_without_evaluator(params, facts):
     if not facts.cluster_jobs or facts.has_evaluator:
         return None

@@ -68,10 +68,11 @@ class Engine(abc.ABC):
 
     @abc.abstractmethod
     def train_and_evaluate(self, *, max_steps: Optional[int], hooks: Iterable = (),
-                           listeners: Iterable = (),
+                           listeners: Iterable = (), eval_hooks: Iterable = (),
                            after_evaluation: Iterable[AfterEvaluation] = ()) -> Optional[dict]:
-        """Trains to `max_steps`, evaluating checkpoints as the cadence parameters say, and
-        calls each of `after_evaluation` after every evaluation.
+        """Trains to `max_steps` with `hooks` (every worker) and `listeners` (the chief),
+        evaluating checkpoints as the cadence parameters say with `eval_hooks`, and calls each
+        of `after_evaluation` after every evaluation.
 
         Returns:
           The last evaluation's metrics on a one-process run; None when this task did not
@@ -88,10 +89,10 @@ class Engine(abc.ABC):
         """Trains to `max_steps` without evaluating (`modelmaker check`)."""
 
     @abc.abstractmethod
-    def evaluate(self, *, checkpoint: Optional[str] = None, steps=EVAL_STEPS, hooks: Iterable = (),
-                 after_evaluation: Iterable[AfterEvaluation] = ()) -> dict:
+    def evaluate(self, *, checkpoint: Optional[str] = None, steps=EVAL_STEPS,
+                 hooks: Iterable = ()) -> dict:
         """Evaluates `checkpoint` (None: the newest) for `steps` batches (default: the eval_steps
-        parameter; None: the whole input) and calls each of `after_evaluation`.
+        parameter; None: the whole input) with `hooks`. The caller runs the controls after it.
 
         Returns:
           The metrics, with `global_step`.

@@ -8,6 +8,11 @@ whatever the input function does (shuffling included). The sample names
 (`report_name_key`) and images (`report_image_key`) ride along the same way. Class names
 come from the dataset's `class_names` attribute when it has one (as Keras'
 `image_dataset_from_directory` sets it).
+
+The report reads what an evaluation reads: a Dataset or iterator tensors to their end
+(or `report_max_samples`), constant tensors once. An input that repeats forever is read up
+to `report_max_samples`, and each distinct sample (by a fingerprint of its features and
+labels) is kept once.
 """
 
 import dataclasses
@@ -20,12 +25,13 @@ import tensorflow as tf
 
 from modelmaker import engine, logs
 from modelmaker.engine import checkpoints, export as export_lib
-from modelmaker.user import returns
+from modelmaker.user import inputs, returns
 from modelmaker.errors import CheckpointError, DataError, ParamsError, UserModuleError
 
 LABEL = "modelmaker/label"        # a label tensor; dict labels become LABEL/<key>
 NAME = "modelmaker/name"
 IMAGE = "modelmaker/image"
+FINGERPRINT = "modelmaker/fingerprint"  # of each sample of an input that repeats
 _FEATURES = "modelmaker/features"  # a features tensor (not a dict), wrapped so labels can join it
 IMAGE_BUDGET_BYTES = 64 << 20      # images kept for the worst-confused figure (MNIST 10k: 31 MiB)
 
@@ -49,6 +55,8 @@ class Collected:
     images: the first samples' images ([M, ...], M <= N, bounded by IMAGE_BUDGET_BYTES), or None.
     capped: True when reading stopped at `report_max_samples` before the input ended.
     class_names: the names by class id that the input's dataset carries, or None.
+    read: the samples read; more than `count` when the input repeats (each sample kept once).
+    repeats: the input repeats forever.
     """
 
     outputs: Mapping[str, Any]
@@ -58,6 +66,8 @@ class Collected:
     count: int
     capped: bool
     class_names: Optional[list] = None
+    read: int = 0
+    repeats: bool = False
 
 
 def find_checkpoint(model_dir, export_dir=None):
@@ -113,10 +123,10 @@ def collect(user, params, *, data_path, model_dir, split, checkpoint):
     name = {"eval": "eval_input_fn", "train": "train_input_fn"}[split]
     started = time.time()
     found = {}  # what the input function's dataset says about itself
-    predictions = _predict(user, params, data_path=data_path, model_dir=model_dir, split=split,
-                           checkpoint=checkpoint, found=found)
+    predictions, repeats = _predict(user, params, data_path=data_path, model_dir=model_dir,
+                                    split=split, checkpoint=checkpoint, found=found)
     try:
-        collected = _assemble(*_read(predictions, params["report_max_samples"]))
+        collected = _assemble(*_read(predictions, params["report_max_samples"]), repeats=repeats)
         collected = dataclasses.replace(collected, class_names=found.get("class_names"))
     except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError) as e:
         if "Restoring from checkpoint failed" not in e.message:
@@ -127,14 +137,18 @@ def collect(user, params, *, data_path, model_dir, split, checkpoint):
     if collected.count == 0:
         raise UserModuleError(f"`{name}` in {user.origin} yielded no samples; the report needs "
                               "at least one.")
-    capped = " (stopped at report_max_samples)" if collected.capped else ""
-    logs.info(f"report | {split} | {collected.count} samples from {checkpoint.source} in "
-              f"{time.time() - started:.1f}s{capped}")
+    capped = "stopped at report_max_samples" if collected.capped else ""
+    if repeats:
+        capped = (f"{name} repeats: {collected.read} samples read, each distinct sample kept "
+                  f"once{'; ' * bool(capped)}{capped}")
+    logs.info(f"report | {split} | {collected.count} {'distinct ' * repeats}samples from "
+              f"{checkpoint.source} in {time.time() - started:.1f}s{f' ({capped})' if capped else ''}")
     return collected
 
 
 def _predict(user, params, *, data_path, model_dir, split, checkpoint, found):
-    """The generator of prediction batches, labels (and names, images) included."""
+    """(the generator of prediction batches, labels (and names, images) included, whether the
+    input repeats forever); the dataset's class names go to `found`."""
     fn, name = {"eval": (user.eval_input_fn, "eval_input_fn"),
                 "train": (user.train_input_fn, "train_input_fn")}[split]
     inner = returns.input_fn(fn, name=name, path=data_path, params=params.as_dict,
@@ -145,18 +159,27 @@ def _predict(user, params, *, data_path, model_dir, split, checkpoint, found):
                             image_key=params["report_image_key"], input_name=name)
 
     predictor = engine.build(user=user, params=params, model_dir=model_dir, data_path=data_path)
-    return predictor.predict(_with_labels(inner, name, user.origin, found), checkpoint=checkpoint.path,
-                             wrap=wrap)
+    repeats = inputs.length(inner).batches == inputs.INFINITE
+    return predictor.predict(_with_labels(inner, name, user.origin, found, repeats=repeats),
+                             checkpoint=checkpoint.path, wrap=wrap), repeats
 
 
-def _with_labels(inner, name, origin, found):
-    """The input_fn: the user's (features, labels) merged into one features dict; the
-    dataset's class names go to `found`."""
+def _with_labels(inner, name, origin, found, *, repeats=False):
+    """The input_fn: the user's (features, labels) merged into one features dict (with each
+    sample's fingerprint when the input `repeats`); the dataset's class names go to `found`."""
+    def merged(features, labels):
+        out = merge(features, labels)
+        return {**out, FINGERPRINT: _fingerprint(out)} if repeats else out
+
     def input_fn():
         result = inner()
         found["class_names"] = _class_names(result, name, origin)
         if not isinstance(result, tf.data.Dataset):
-            # (features, labels) tensors are one batch; evaluating them once, not until
+            if inputs.of_result(result).advances:
+                # Iterator tensors advance every run and end with their data: read to the end,
+                # as the evaluation does.
+                return merged(*result)
+            # Constant tensors are one batch; evaluating them once, not until
             # report_max_samples, keeps each sample once in the report.
             return tf.data.Dataset.from_tensors(merge(*result))
         spec = result.element_spec
@@ -164,7 +187,7 @@ def _with_labels(inner, name, origin, found):
             raise UserModuleError(
                 f"`{name}` in {origin} yields elements shaped {spec}; the report needs "
                 "(features, labels) pairs to compare predictions with labels.")
-        return result.map(tf.autograph.experimental.do_not_convert(merge))
+        return result.map(tf.autograph.experimental.do_not_convert(merged))
     return input_fn
 
 
@@ -190,11 +213,18 @@ def merge(features, labels):
     return merged
 
 
+def _fingerprint(merged):
+    """[N, 8] uint8: a fingerprint of each sample's features and labels (a batch of N)."""
+    parts = [tf.fingerprint(merged[key]) for key in sorted(merged)
+             if isinstance(merged[key], tf.Tensor) and merged[key].shape.rank]
+    return tf.fingerprint(tf.concat(parts, axis=1))
+
+
 def _passthrough(checked, *, name_key, image_key, input_name):
     """Wraps the checked model_fn: labels (and names, images) go around it into predictions."""
     def model_fn(features, labels, mode, params, config):
-        carried = {k: v for k, v in features.items() if k.startswith(LABEL)}
-        own = {k: v for k, v in features.items() if not k.startswith(LABEL)}
+        carried = {k: v for k, v in features.items() if k.startswith(LABEL) or k == FINGERPRINT}
+        own = {k: v for k, v in features.items() if k not in carried}
         own = own[_FEATURES] if _FEATURES in own else own
         spec = checked(own, labels, mode, params, config)
         predictions = spec.predictions
@@ -233,21 +263,35 @@ def _find_image(features):
 
 
 def _read(predictions, max_samples):
-    """Consumes prediction batches up to `max_samples`; returns (batches, count, capped)."""
-    batches, count, capped = [], 0, False
+    """Consumes prediction batches until `max_samples` are read; returns (batches, count,
+    capped, read). Of samples with a fingerprint (a repeating input) the first of each is kept."""
+    batches, count, read, capped, seen = [], 0, 0, False, set()
     try:
         for batch in predictions:
             size = _batch_size(batch)
-            take = size if max_samples is None else min(size, max_samples - count)
-            batches.append({k: v[:take] for k, v in batch.items()
-                            if np.ndim(v) >= 1 and len(v) == size})
-            count += take
-            if max_samples is not None and count >= max_samples:
+            take = size if max_samples is None else min(size, max_samples - read)
+            batch = {k: v[:take] for k, v in batch.items() if np.ndim(v) >= 1 and len(v) == size}
+            read += take
+            if FINGERPRINT in batch:
+                batch = _first_seen(batch, seen)
+            batches.append(batch)
+            count += _batch_size(batch)
+            if max_samples is not None and read >= max_samples:
                 capped = True
                 break
     finally:
         predictions.close()  # ends the prediction session when stopping early
-    return batches, count, capped
+    return batches, count, capped, read
+
+
+def _first_seen(batch, seen):
+    """`batch` without its fingerprints and without the samples already in `seen` (updated)."""
+    keep = []
+    for row in batch.pop(FINGERPRINT):
+        key = row.tobytes()
+        keep.append(key not in seen)
+        seen.add(key)
+    return {k: v[np.array(keep, dtype=bool)] for k, v in batch.items()}
 
 
 def _batch_size(batch):
@@ -255,7 +299,7 @@ def _batch_size(batch):
     return len(labels[0]) if labels and np.ndim(labels[0]) else 0
 
 
-def _assemble(batches, count, capped):
+def _assemble(batches, count, capped, read, *, repeats=False):
     """Per-key concatenation of the batches into a `Collected`."""
     keys = list(batches[0]) if batches else []
     arrays = {k: _concat([b[k] for b in batches if k in b]) for k in keys}
@@ -265,7 +309,8 @@ def _assemble(batches, count, capped):
     names = [_text(v) for v in arrays[NAME].reshape(count, -1)[:, 0]] if NAME in arrays else None
     outputs = {k: v for k, v in arrays.items() if k not in (NAME, IMAGE) and k not in label_keys}
     return Collected(outputs=outputs, labels=labels, names=names,
-                     images=_kept_images(batches), count=count, capped=capped)
+                     images=_kept_images(batches), count=count, capped=capped, read=read,
+                     repeats=repeats)
 
 
 def _concat(parts):

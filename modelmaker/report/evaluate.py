@@ -76,15 +76,9 @@ def evaluate(user_module, params=None, *, data_url=None, train_url="output", spl
     checkpoint = _checkpoint(collect, model_dir, export, remote)
     curves = events.read_curves(model_dir)
     base = os.path.abspath(output) if output else os.path.join(model_dir, ANALYSIS_DIR)
-    reports = []
-    for name in SPLITS[split]:
-        collected = collect.collect(user, run_params, data_path=data_path, model_dir=model_dir,
-                                    split=name, checkpoint=checkpoint)
-        facts = {"split": name, "model_dir": model_dir, "checkpoint": checkpoint.source,
-                 "global_step": checkpoint.global_step, "user_module": user.origin,
-                 "capped": collected.capped}
-        reports.append(write_split(os.path.join(base, name), collected, run_params,
-                                   facts=facts, curves=curves))
+    reports = [_split(collect, name, user, run_params, data_path=data_path, model_dir=model_dir,
+                      checkpoint=checkpoint, folder=os.path.join(base, name), curves=curves)
+               for name in SPLITS[split]]
     if remote and not output:
         logs.info(f"report uploaded to {remote.upload(ANALYSIS_DIR)}")
     return reports
@@ -104,6 +98,16 @@ def with_training_params(run_params, model_dir):
     layers = [params_lib.Layer(path, saved)]
     layers += [params_lib.Layer(source, values) for source, values in given.items()]
     return params_lib.resolve(layers)
+
+
+def _split(collect, name, user, run_params, *, data_path, model_dir, checkpoint, folder, curves):
+    """The `SplitReport` of split `name`, written to `folder`."""
+    collected = collect.collect(user, run_params, data_path=data_path, model_dir=model_dir,
+                                split=name, checkpoint=checkpoint)
+    facts = {"split": name, "model_dir": model_dir, "checkpoint": checkpoint.source,
+             "global_step": checkpoint.global_step, "user_module": user.origin,
+             "capped": collected.capped, "repeats": collected.repeats, "samples_read": collected.read}
+    return write_split(folder, collected, run_params, facts=facts, curves=curves)
 
 
 def _model_dir(train_url, *, cache_dir, settings, output):

@@ -98,3 +98,15 @@ def test_console_script_runs_train(tiny, tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert (out / "result.json").exists()
+
+
+def test_an_evaluation_prints_progress_lines(tiny, tmp_path, monkeypatch, capfd):
+    from modelmaker.engine.hooks import progress
+    monkeypatch.setattr(progress, "EVAL_PROGRESS_SECS", 0.0)  # a line after every batch
+    out = tmp_path / "out"
+    assert train.main(["--user_module", tiny, "--train_url", str(out),
+                       *flags(dict(FAST, eval_steps=3, eval_throttle_secs=3600))]) == 0
+    err = capfd.readouterr().err
+    for batch in (1, 2, 3):
+        assert f"eval | batch {batch}/3 | " in err, err
+    assert " batches/s | ETA " in err

@@ -78,6 +78,19 @@ def wait_for_checkpoint(train_url, proc, *, after_step=0):
     raise AssertionError(f"no checkpoint past step {after_step} within {DEADLINE_SECS}s")
 
 
+def wait_for(condition, proc, *, what):
+    """Polls until `condition()` holds; fails if the process ends first."""
+    deadline = time.monotonic() + DEADLINE_SECS
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        if proc.poll() is not None:
+            raise AssertionError(f"training ended (code {proc.returncode}) before {what}")
+        time.sleep(0.05)
+    proc.kill()
+    raise AssertionError(f"no {what} within {DEADLINE_SECS}s")
+
+
 def result(train_url):
     with open(os.path.join(train_url, "result.json")) as f:
         return json.load(f)

@@ -8,6 +8,8 @@ Custom parameters (all optional):
     `hold_file` exists, so a test can kill or signal the process at a known point of training
     without sleeping, then remove the file to let it go on.
   nan_from_step: from this training step on (as progress lines count), the loss is NaN.
+  eval_hold_file, eval_hold_after: the same for the evaluation input, which then yields
+    `eval_batches` batches (default 4); reaching the hold it writes `<eval_hold_file>.reached`.
 """
 
 import os
@@ -58,9 +60,25 @@ def train_input_fn(path, params):
         output_signature=({"x": tf.TensorSpec([None, 4], tf.float32)}, tf.TensorSpec([None], tf.int32)))
 
 
+def _eval_batches(hold_file, hold_after, batches):
+    x, y = _data(64, 1)
+    for i in range(batches):
+        if i == hold_after and os.path.exists(hold_file):
+            open(hold_file + ".reached", "w").close()
+        while i >= hold_after and os.path.exists(hold_file):
+            time.sleep(0.01)
+        j = (i * 16) % 64
+        yield {"x": x[j:j + 16]}, y[j:j + 16]
+
+
 def eval_input_fn(path, params):
     x, y = _data(64, 1)
-    return tf.data.Dataset.from_tensor_slices(({"x": x}, y)).batch(16)
+    if not params.get("eval_hold_file"):
+        return tf.data.Dataset.from_tensor_slices(({"x": x}, y)).batch(16)
+    hold = (params["eval_hold_file"], params.get("eval_hold_after", 0), params.get("eval_batches", 4))
+    return tf.data.Dataset.from_generator(
+        lambda: _eval_batches(*hold),
+        output_signature=({"x": tf.TensorSpec([None, 4], tf.float32)}, tf.TensorSpec([None], tf.int32)))
 
 
 def serving_input_receiver_fn():

@@ -56,6 +56,19 @@ CASES = {
                                         ".repeat().batch(16)", "return [1, 2, 3]"), [], None,
                                 ["`train_input_fn` in {mod} returned list [1, 2, 3]",
                                  "must return a tf.data.Dataset or a (features, labels) tuple"]),
+    "input_fn returns a [features, labels] list": (
+        variant("return tf.data.Dataset.from_tensor_slices((features, labels)).repeat().batch(16)",
+                'return [features["x"], labels]'), [], None,
+        ["`train_input_fn` in {mod} returned a list [features, labels] (ndarray (256, 4) float32, "
+         "ndarray (256,) int32), which would train as one batch of every sample",
+         "return a tf.data.Dataset: tf.data.Dataset.from_tensor_slices((features, labels)).batch(32)"]),
+    "evaluation that never ends": (
+        variant("return tf.data.Dataset.from_tensor_slices((features, labels)).batch(16)",
+                "return tf.data.Dataset.from_tensor_slices((features, labels)).repeat().batch(16)"),
+        ["--eval_steps=null"], None,
+        # `modelmaker check`'s own words, before anything is trained
+        ["eval_steps is null and eval_input_fn repeats forever: every evaluation would run forever. "
+         "Set eval_steps, or let the evaluation input end."]),
     "model_fn returns a dict": (variant(TRAIN_SPEC, "return {'loss': loss}"), [], None,
                                 ["returned dict in mode train", "must return a tf.estimator.EstimatorSpec"]),
     "spec without loss": (variant(TRAIN_SPEC, "return tf.estimator.EstimatorSpec(mode, train_op=train_op)"),
@@ -105,6 +118,9 @@ CASES = {
 }
 
 
+BEFORE_TRAINING = ("input_fn returns a [features, labels] list", "evaluation that never ends")
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_bad_input_exits_2_with_one_line(case, tmp_path, monkeypatch, capfd):
     source, extra, params_text, words = CASES[case]
@@ -117,6 +133,8 @@ def test_bad_input_exits_2_with_one_line(case, tmp_path, monkeypatch, capfd):
     argv = ["--user_module", str(module), "--train_url", str(tmp_path / "out"), *FAST]
     argv += [arg.format(**fill) for arg in extra]
     _assert_user_error(argv, [w.format(**fill) for w in words], capfd)
+    if case in BEFORE_TRAINING:
+        assert not (tmp_path / "out" / "checkpoint").exists(), "refused before training"
 
 
 @pytest.fixture(scope="module")

@@ -80,3 +80,27 @@ def test_a_worker_that_saves_nothing_says_so():
     stop = preemption.StopRequest()
     stop.signum = signal.SIGTERM
     assert "this task saves no checkpoints" in str(stop.interrupted(3, saved=False))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_signal_during_a_long_evaluation_stops_it_after_the_current_batch(signum, code, tmp_path):
+    out, hold = tmp_path / "out", tmp_path / "hold"
+    hold.touch()
+    # The final evaluation (intermediate ones are throttled away) would read a million batches.
+    argv = faultkit.train_command(out, eval_hold_file=hold, eval_hold_after=2, eval_batches=10 ** 6,
+                                  eval_steps=10 ** 6)
+    proc = faultkit.start(argv, tmp_path / "run.log")
+    reached = tmp_path / "hold.reached"
+    faultkit.wait_for(reached.exists, proc, what="the evaluation's third batch")
+    proc.send_signal(signum)
+    hold.unlink()  # let the held batch finish, so the evaluation sees the signal
+    assert proc.wait(timeout=faultkit.DEADLINE_SECS) == code
+    log = (tmp_path / "run.log").read_text()
+    step = faultkit.checkpoint_step(out)
+    name = preemption.SIGNALS[signum]
+    assert f"received {name} during the evaluation of step {step}: stopping" in log
+    assert (f"modelmaker: received {name}: checkpoint saved at step {step}; rerun the same "
+            "command to continue") in log
+    assert "Traceback" not in log
+    assert not os.path.isdir(out / "export") and not (out / "result.json").exists()

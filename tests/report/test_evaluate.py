@@ -201,3 +201,20 @@ def test_image_inputs_names_and_class_names(write_module, tmp_path):
     if results["overall"]["accuracy"] < 1:  # a mistake to show (3 steps leave plenty)
         assert_png_with_content(folder / "worst_confused.png")
         assert "Most confident mistakes" in (folder / "report.html").read_text()
+
+
+@pytest.mark.slow
+def test_a_repeating_train_input_counts_each_sample_once(trained, tmp_path, capfd):
+    out, _ = trained
+    code = cli.main(["evaluate", "--user_module", TINY, "--train_url", str(out), "--split", "train",
+                     "--output", str(tmp_path / "rep"), "--report_max_samples=400"])
+    assert code == 0
+    results, samples, arrays = read_split(tmp_path / "rep" / "train")
+    # tiny.py's train_input_fn repeats 256 samples forever: 400 read, each of the 256 kept once.
+    assert results["num_samples"] == len(samples["samples"]) == len(arrays["label_list"]) == 256
+    assert results["run"]["repeats"] is True and results["run"]["samples_read"] == 400
+    assert np.sum(results["confusion_matrix"]) == 256
+    err = capfd.readouterr().err
+    assert ("report | train | 256 distinct samples from" in err
+            and "(train_input_fn repeats: 400 samples read, each distinct sample kept once; stopped "
+                "at report_max_samples)" in err), err

@@ -56,10 +56,11 @@ class EstimatorEngine(base.Engine):
         precheck.serving_graph(self.user, self.params, config=self._trainer.config,
                                model_dir=self.model_dir)
 
-    def train_and_evaluate(self, *, max_steps, hooks=(), listeners=(), after_evaluation=()):
+    def train_and_evaluate(self, *, max_steps, hooks=(), listeners=(), eval_hooks=(), after_evaluation=()):
         counter = StepCounter()
         train_spec, eval_spec = specs.build(self, max_steps=max_steps, hooks=(*hooks, counter),
-                                            listeners=listeners, after_evaluation=after_evaluation)
+                                            listeners=listeners, eval_hooks=eval_hooks,
+                                            after_evaluation=after_evaluation)
         with self._translated(counter):
             # TensorFlow's distribute coordinator reads TF_CONFIG itself: show it the checked one.
             with environment.tf_config_scope(self.plan.cluster):
@@ -72,14 +73,10 @@ class EstimatorEngine(base.Engine):
             self.local.train(specs.input_fn(self, training=True), max_steps=max_steps,
                              hooks=[*hooks, counter], saving_listeners=list(listeners))
 
-    def evaluate(self, *, checkpoint=None, steps=base.EVAL_STEPS, hooks=(), after_evaluation=()):
+    def evaluate(self, *, checkpoint=None, steps=base.EVAL_STEPS, hooks=()):
         steps = self.params["eval_steps"] if steps is base.EVAL_STEPS else steps
-        metrics = self.local.evaluate(specs.input_fn(self, training=False), steps=steps,
-                                      hooks=list(hooks), checkpoint_path=checkpoint)
-        evaluated = checkpoint or checkpoints.latest(self.model_dir)
-        for control in after_evaluation:
-            control(metrics, evaluated)
-        return metrics
+        return self.local.evaluate(specs.input_fn(self, training=False), steps=steps,
+                                   hooks=list(hooks), checkpoint_path=checkpoint)
 
     def export(self, base, *, checkpoint, global_step, before_publish=None):
         receiver_fn = adapters.serving_input_receiver_fn(self.user)

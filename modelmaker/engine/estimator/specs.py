@@ -12,22 +12,12 @@ from modelmaker.user import returns
 
 
 def input_fn(engine, *, training):
-    """The engine's checked training or evaluation input function.
-
-    With a plan, the input functions' params get `worker_index`/`num_workers` (training
-    shards by them; evaluation reads everything, 0 of 1), and a distributed plan requires a
-    tf.data.Dataset.
-    """
-    user, params, plan = engine.user, engine.params, engine.plan
-    extra = plan.input_params(training=training) if plan else {}
-    fn, name = ((user.train_input_fn, "train_input_fn") if training
-                else (user.eval_input_fn, "eval_input_fn"))
-    return returns.input_fn(fn, name=name, path=engine.data_path,
-                            params=lambda: {**params.as_dict(), **extra}, origin=user.origin,
-                            require_dataset=bool(plan and plan.distributed))
+    """The engine's checked training or evaluation input function (`user.returns.checked`)."""
+    return returns.checked(engine.user, engine.params, training=training, data_path=engine.data_path,
+                           plan=engine.plan)
 
 
-def build(engine, *, max_steps, hooks=(), listeners=(), after_evaluation=()):
+def build(engine, *, max_steps, hooks=(), listeners=(), eval_hooks=(), after_evaluation=()):
     """(TrainSpec, EvalSpec) of `engine` (an `EstimatorEngine`) training to `max_steps`."""
     params = engine.params
     train_spec = tf.estimator.TrainSpec(
@@ -36,7 +26,7 @@ def build(engine, *, max_steps, hooks=(), listeners=(), after_evaluation=()):
     eval_spec = tf.estimator.EvalSpec(
         input_fn=input_fn(engine, training=False), steps=params["eval_steps"],
         start_delay_secs=params["eval_start_delay_secs"], throttle_secs=params["eval_throttle_secs"],
-        exporters=[AfterEvaluation(after_evaluation)] if after_evaluation else None)
+        hooks=list(eval_hooks), exporters=[AfterEvaluation(after_evaluation)] if after_evaluation else None)
     return train_spec, eval_spec
 
 

@@ -4,11 +4,13 @@ Two kinds:
 - `in_model_fn`: hooks built inside the model function on its own tensors and scaffold (the
   progress line on the loss; the light checkpoint saver);
 - `for_run`: hooks around the whole run (the training controls' hooks and listeners, the
-  graceful stop on SIGTERM/SIGINT, the upload listener of a remote train_url).
+  graceful stop on SIGTERM/SIGINT, the upload listener of a remote train_url);
+- `for_evaluation`: hooks of each evaluation (a progress line every few seconds, the stop
+  after the current batch on SIGTERM/SIGINT).
 """
 
 from modelmaker.engine.hooks import checkpoint, preemption
-from modelmaker.engine.hooks.progress import ProgressHook
+from modelmaker.engine.hooks.progress import EvalProgressHook, ProgressHook
 
 
 def in_model_fn(spec, config, *, progress_every, max_steps, log):
@@ -41,3 +43,16 @@ def for_run(controls, *, stop, model_dir, is_chief, listeners=(), log):
     """
     stop_hook = preemption.StopHook(stop, model_dir=model_dir, save=is_chief, log=log)
     return (*controls.hooks, stop_hook), (*controls.listeners, *listeners)
+
+
+def for_evaluation(params, *, stop, saved, log):
+    """The hooks of each evaluation.
+
+    Args:
+      params: the `RunParams` (eval_steps: the batches to expect).
+      stop: the `preemption.StopRequest` being watched.
+      saved: whether the task evaluating writes checkpoints (for the stop message).
+      log: a callable taking one line of text.
+    """
+    return (EvalProgressHook(total=params["eval_steps"], log=log),
+            preemption.EvalStopHook(stop, saved=saved, log=log))

@@ -5,9 +5,11 @@ continues from that step.
     with preemption.watch() as stop:
         hooks = [preemption.StopHook(stop, model_dir=model_dir, save=is_chief)]
         ...train with hooks...            # raises Interrupted after saving
+        eval_hooks = [preemption.EvalStopHook(stop)]   # raises Interrupted after a batch
         stop.check(step_of_latest_checkpoint)   # a signal during the final evaluation
 
-The signal handler only records the signal; training notices it after the current step.
+The signal handler only records the signal; training notices it after the current step, an
+evaluation after the current batch (the checkpoint it evaluates is already saved).
 A second signal of the same kind acts at once (Ctrl-C twice quits without saving). The
 exit code is 128 + the signal number (143, 130): Kubeflow's training operator restarts
 pods that exit with these codes (train_util.go IsRetryableExitCode).
@@ -129,6 +131,31 @@ class StopHook(tf.compat.v1.train.SessionRunHook):
         self._log(f"received {SIGNALS[self._stop.signum]} at step {step}: saving a checkpoint")
         saver.save(session, self._path, global_step=step)
         raise self._stop.interrupted(step)
+
+
+class EvalStopHook(tf.compat.v1.train.SessionRunHook):
+    """After each evaluation batch, on a stop signal: raises `Interrupted` at the step of the
+    checkpoint being evaluated (saved already), so that a long evaluation stops promptly."""
+
+    def __init__(self, stop, *, saved=True, log=None):
+        """Args:
+          stop: the `StopRequest` from `watch()`.
+          saved: whether this task writes checkpoints (False: an evaluator or worker task).
+          log: a callable taking one line of text, or None.
+        """
+        self._stop = stop
+        self._saved = saved
+        self._log = log or (lambda line: None)
+
+    def begin(self):
+        self._global_step = tf.compat.v1.train.get_global_step()
+
+    def after_run(self, run_context, run_values):
+        if not self._stop:
+            return
+        step = int(run_context.session.run(self._global_step))
+        self._log(f"received {SIGNALS[self._stop.signum]} during the evaluation of step {step}: stopping")
+        raise self._stop.interrupted(step, saved=self._saved)
 
 
 def _saver():

@@ -79,6 +79,37 @@ class StepCounter(tf.compat.v1.train.SessionRunHook):
         self.step += 1
 
 
+EVAL_PROGRESS_SECS = 5.0  # an evaluation longer than this prints a line this often
+
+
+class EvalProgressHook(tf.compat.v1.train.SessionRunHook):
+    """Prints `eval | batch 1200/5000 | 35s | 34.2 batches/s | ETA 1m53s` every few seconds of
+    an evaluation, so that a long one (or one that never ends) shows it is alive."""
+
+    def __init__(self, *, total, log, every_secs=None):
+        self._total = total
+        self._log = log
+        self._every = EVAL_PROGRESS_SECS if every_secs is None else every_secs
+
+    def after_create_session(self, session, coord):
+        self._batches = 0
+        self._began = self._last = time.monotonic()
+
+    def after_run(self, run_context, run_values):
+        self._batches += 1
+        now = time.monotonic()
+        if now - self._last < self._every:
+            return
+        self._last = now
+        secs = now - self._began
+        rate = self._batches / secs if secs > 0 else float("inf")
+        total = f"/{self._total}" if self._total else ""
+        parts = [f"eval | batch {self._batches}{total}", format_seconds(secs), f"{rate:.1f} batches/s"]
+        if self._total and math.isfinite(rate) and rate > 0:
+            parts.append(f"ETA {format_seconds(max(0, self._total - self._batches) / rate)}")
+        self._log(" | ".join(parts))
+
+
 def progress_line(*, step, max_steps, rate, loss):
     """One progress line; ETA only when the end is known."""
     total = f"/{max_steps}" if max_steps else ""
