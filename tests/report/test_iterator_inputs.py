@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import flags, run_cli
-from tests.controls.test_check import rows
+from tests.commands.test_check import rows
 
 EVAL_SAMPLES, BATCH = 297, 100
 
