@@ -10,7 +10,7 @@ import traceback
 
 import tensorflow as tf
 
-from modelmaker import events
+from modelmaker import events, usererrors
 from modelmaker.errors import UserModuleError
 from modelmaker.progress import ProgressHook
 
@@ -40,8 +40,10 @@ def model_fn(user, *, progress_every=None, max_steps=None, log=None):
     def wrapped(features, labels, mode, params, config):
         given = {"features": features, "labels": labels, "mode": mode,
                  "params": params, "config": config}
-        spec = _call_model_fn(user, {name: given[name] for name in user.model_fn_args}, mode)
+        with usererrors.building_model_fn(features, labels, mode):
+            spec = _call_model_fn(user, {name: given[name] for name in user.model_fn_args}, mode)
         _check_spec(spec, mode, user.origin)
+        spec = _count_runs(spec, mode)
         if mode == tf.estimator.ModeKeys.TRAIN and progress_every and log:
             hook = ProgressHook(loss=spec.loss, every_n_steps=progress_every,
                                 max_steps=max_steps, log=log,
@@ -51,6 +53,16 @@ def model_fn(user, *, progress_every=None, max_steps=None, log=None):
             spec = events.with_checkpoint_hook(spec, config)
         return spec
     return wrapped
+
+
+def _count_runs(spec, mode):
+    """`spec` with a hook counting the batches read, for 'while reading batch N' in errors."""
+    hook = usererrors.count_runs_hook()
+    if hook is None or mode == tf.estimator.ModeKeys.PREDICT:
+        return spec
+    if mode == tf.estimator.ModeKeys.TRAIN:
+        return spec._replace(training_hooks=tuple(spec.training_hooks) + (hook,))
+    return spec._replace(evaluation_hooks=tuple(spec.evaluation_hooks) + (hook,))
 
 
 def _call_model_fn(user, args, mode):
@@ -101,11 +113,12 @@ def input_fn(fn, *, name, path, params, origin, require_dataset=False):
       require_dataset: distributed training needs a tf.data.Dataset, not a tuple.
     """
     def wrapped():
-        result = fn(path, params())
-        if isinstance(result, tf.data.Dataset):
-            return result
-        if isinstance(result, (tuple, list)) and len(result) == 2 and not require_dataset:
-            return tuple(result)
+        with usererrors.calling(f"calling {name}(path={path!r}, params)"):
+            result = fn(path, params())
+        if isinstance(result, tf.data.Dataset) or (
+                isinstance(result, (tuple, list)) and len(result) == 2 and not require_dataset):
+            usererrors.note_input(name, path, result, fn)
+            return result if isinstance(result, tf.data.Dataset) else tuple(result)
         need = ("a tf.data.Dataset (distributed training needs a Dataset)" if require_dataset
                 else "a tf.data.Dataset or a (features, labels) tuple")
         raise UserModuleError(
@@ -121,15 +134,17 @@ def serving_input_receiver_fn(user):
     build_parsing_serving_input_receiver_fn / build_raw_serving_input_receiver_fn.
     """
     def wrapped():
-        receiver = user.serving_input_receiver_fn()
-        if callable(receiver) and not isinstance(receiver, _RECEIVERS):
-            receiver = receiver()
+        with usererrors.calling("calling serving_input_receiver_fn()"):
+            receiver = user.serving_input_receiver_fn()
+            if callable(receiver) and not isinstance(receiver, _RECEIVERS):
+                receiver = receiver()
         if not isinstance(receiver, _RECEIVERS):
             raise UserModuleError(
                 f"`serving_input_receiver_fn` in {user.origin} returned {_describe(receiver)}; it must "
                 "return a tf.estimator.export.ServingInputReceiver, a TensorServingInputReceiver, or "
                 "the function made by build_parsing_serving_input_receiver_fn / "
                 "build_raw_serving_input_receiver_fn.")
+        usererrors.note_input("serving_input_receiver_fn", None, receiver.features)
         return receiver
     return wrapped
 

@@ -12,7 +12,8 @@ import time
 
 import tensorflow as tf
 
-from modelmaker import adapters, best_export, early_stopping, export as export_lib, runner, specs, tuning
+from modelmaker import (adapters, best_export, early_stopping, export as export_lib, runner, specs, tuning,
+                        usererrors)
 from modelmaker.errors import UserModuleError
 
 TRAIN_STEPS = 5  # the first step warms up; the others give the step time
@@ -77,19 +78,21 @@ def _setup(user, trial, data_path, scratch):
 
 
 def _inputs(train_spec, eval_spec):
-    lengths = _length(train_spec.input_fn), _length(eval_spec.input_fn)
-    train, evaluation = (_describe(n) for n in lengths)
-    return f"train: {train}; eval: {evaluation}", lengths
+    (train_length, train), (eval_length, evaluation) = _read(train_spec.input_fn), _read(eval_spec.input_fn)
+    return (f"train: {_describe(train_length)}, {train}; eval: {_describe(eval_length)}, {evaluation}",
+            (train_length, eval_length))
 
 
-def _length(input_fn):
-    """Batches in the input: a count, INFINITE, UNKNOWN, or None for (features, labels) tensors."""
+def _read(input_fn):
+    """(batches in the input: a count, INFINITE, UNKNOWN, or None for (features, labels)
+    tensors; its features and labels: names, dtypes, shapes)."""
     with tf.Graph().as_default():
         result = input_fn()
+        shown = usererrors.describe_element(result)
         if not isinstance(result, tf.data.Dataset):
-            return None
+            return None, shown
         with tf.compat.v1.Session() as session:
-            return int(session.run(tf.data.experimental.cardinality(result)))
+            return int(session.run(tf.data.experimental.cardinality(result))), shown
 
 
 def _describe(length):

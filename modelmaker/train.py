@@ -125,6 +125,9 @@ def main(argv=None, prog="python -m modelmaker.train"):
                 data = storage.stage_data(data, cache_dir=args.cache_dir)
             evaluate(args.user_module, run_params, data_url=data, train_url=result.model_dir)
     except ModelmakerError as e:
+        if verbose:  # an error in the user's code: its whole traceback too
+            from modelmaker import usererrors
+            print(usererrors.full_traceback(e), end="", file=sys.stderr)
         print(f"modelmaker: error: {e}", file=sys.stderr)
         return e.exit_code
     except Interrupted as e:  # SIGTERM/SIGINT after a checkpoint: 143/130, retryable
