@@ -23,6 +23,7 @@ import weakref
 from modelmaker.errors import Interrupted, ModelmakerError
 
 _OURS = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_TEMPLATES = os.path.join(_OURS, "templates") + os.sep  # user modules, though shipped with modelmaker
 _LIBRARIES = tuple(sorted({os.path.realpath(sysconfig.get_paths()[key]) + os.sep
                            for key in ("stdlib", "platstdlib", "purelib", "platlib")}))
 _FRAMES_SHOWN = 2
@@ -145,10 +146,10 @@ def user_frames(frames):
     """The user's frames (outermost first), or None when the innermost frame outside the
     libraries is modelmaker's (or there is none): then the error is not the user's."""
     own = [f for f in frames if not _is_library(f.filename)]
-    if not own or own[-1].filename.startswith(_OURS):
+    if not own or _is_ours(own[-1].filename):
         return None
-    after = max((i for i, f in enumerate(own) if f.filename.startswith(_OURS)), default=-1)
-    return [f for f in own[after + 1:] if not f.filename.startswith(_OURS)]
+    after = max((i for i, f in enumerate(own) if _is_ours(f.filename)), default=-1)
+    return [f for f in own[after + 1:] if not _is_ours(f.filename)]
 
 
 def note_input(name, path, result, fn=None):
@@ -247,6 +248,10 @@ def _definition(fn):
     if code is None:
         return []
     return [traceback.FrameSummary(code.co_filename, code.co_firstlineno, code.co_name, line="")]
+
+
+def _is_ours(filename):
+    return filename.startswith(_OURS) and not filename.startswith(_TEMPLATES)
 
 
 def _is_library(filename):

@@ -130,3 +130,18 @@ def test_the_readme_lists_every_case():
     section = readme.split("## Troubleshooting", 1)[1].split("\n## ", 1)[0]
     for case in CASES:
         assert f"| {case} |" in section, f"README Troubleshooting lacks {case!r}"
+
+
+def test_the_image_template_with_data_in_the_wrong_folder(tmp_path, capfd):
+    # The shipped templates are user modules too: their errors are the user's.
+    module = os.path.join(faultkit.REPO, "modelmaker", "templates", "image-classifier", "mymodel.py")
+    line = next(i for i, text in enumerate(open(module), 1) if "raise FileNotFoundError(f\"{folder} not found" in text)
+    capfd.readouterr()
+    code = train.main(["--user_module", module, "--data_url", str(tmp_path), "--train_url",
+                       str(tmp_path / "out"), "--params", os.path.join(os.path.dirname(module),
+                                                                       "parameters.json"), *FAST])
+    block = _error_block(capfd.readouterr().err)
+    assert code == 2 and len(block) <= 10, block
+    text = "\n".join(block)
+    assert f"while calling train_input_fn(path={str(tmp_path)!r}, params)" in text, text
+    assert f"{module}:{line} in _list_images" in text and f"{tmp_path}/train not found" in text, text
