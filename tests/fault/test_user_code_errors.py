@@ -145,3 +145,12 @@ def test_the_image_template_with_data_in_the_wrong_folder(tmp_path, capfd):
     text = "\n".join(block)
     assert f"while calling train_input_fn(path={str(tmp_path)!r}, params)" in text, text
     assert f"{module}:{line} in _list_images" in text and f"{tmp_path}/train not found" in text, text
+
+
+def test_fit_raises_user_code_error(tmp_path):
+    import modelmaker
+    argv, words = _case("KeyError in model_fn", tmp_path)
+    with pytest.raises(modelmaker.UserCodeError) as caught:
+        modelmaker.fit(argv[1], {"train_max_steps": 2}, train_url=str(tmp_path / "out"))
+    assert isinstance(caught.value.error, KeyError) and caught.value.summary.startswith("KeyError: 'learning_rte' at ")
+    assert words[0] in caught.value.summary
