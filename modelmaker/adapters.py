@@ -2,10 +2,10 @@
 
 The wrappers call the user's functions with the arguments they accept, check what they
 return, and turn a broken contract into a `UserModuleError` that names the function,
-the value it returned and the fix, instead of an error deep inside Estimator.
+the value it returned and the fix, instead of an error deep inside Estimator. An exception
+raised in the user's functions becomes a `usererrors.UserCodeError` naming their file:line.
 """
 
-import os
 import traceback
 
 import tensorflow as tf
@@ -80,12 +80,9 @@ def _call_model_fn(user, args, mode):
 
 
 def _user_line(tb):
-    """` at file:line` of the innermost frame outside TensorFlow and modelmaker, or ''."""
-    ours = os.path.dirname(os.path.abspath(__file__))
-    for frame in reversed(traceback.extract_tb(tb)):
-        if f"{os.sep}tensorflow" not in frame.filename and not frame.filename.startswith(ours):
-            return f" at {frame.filename}:{frame.lineno}"
-    return ""
+    """` at file:line` of the user's innermost frame, or ''."""
+    frames = usererrors.user_frames(traceback.extract_tb(tb))
+    return f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
 
 
 def _check_spec(spec, mode, origin):
