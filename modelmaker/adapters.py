@@ -2,15 +2,15 @@
 
 The wrappers call the user's functions with the arguments they accept, check what they
 return, and turn a broken contract into a `UserModuleError` that names the function,
-the value it returned and the fix, instead of an error deep inside Estimator.
+the value it returned and the fix, instead of an error deep inside Estimator. An exception
+raised in the user's functions becomes a `usererrors.UserCodeError` naming their file:line.
 """
 
-import os
 import traceback
 
 import tensorflow as tf
 
-from modelmaker import events
+from modelmaker import events, usererrors
 from modelmaker.errors import UserModuleError
 from modelmaker.progress import ProgressHook
 
@@ -40,8 +40,10 @@ def model_fn(user, *, progress_every=None, max_steps=None, log=None):
     def wrapped(features, labels, mode, params, config):
         given = {"features": features, "labels": labels, "mode": mode,
                  "params": params, "config": config}
-        spec = _call_model_fn(user, {name: given[name] for name in user.model_fn_args}, mode)
+        with usererrors.building_model_fn(features, labels, mode):
+            spec = _call_model_fn(user, {name: given[name] for name in user.model_fn_args}, mode)
         _check_spec(spec, mode, user.origin)
+        spec = _count_runs(spec, mode)
         if mode == tf.estimator.ModeKeys.TRAIN and progress_every and log:
             hook = ProgressHook(loss=spec.loss, every_n_steps=progress_every,
                                 max_steps=max_steps, log=log,
@@ -51,6 +53,16 @@ def model_fn(user, *, progress_every=None, max_steps=None, log=None):
             spec = events.with_checkpoint_hook(spec, config)
         return spec
     return wrapped
+
+
+def _count_runs(spec, mode):
+    """`spec` with a hook counting the batches read, for 'while reading batch N' in errors."""
+    hook = usererrors.count_runs_hook()
+    if hook is None or mode == tf.estimator.ModeKeys.PREDICT:
+        return spec
+    if mode == tf.estimator.ModeKeys.TRAIN:
+        return spec._replace(training_hooks=tuple(spec.training_hooks) + (hook,))
+    return spec._replace(evaluation_hooks=tuple(spec.evaluation_hooks) + (hook,))
 
 
 def _call_model_fn(user, args, mode):
@@ -68,12 +80,9 @@ def _call_model_fn(user, args, mode):
 
 
 def _user_line(tb):
-    """` at file:line` of the innermost frame outside TensorFlow and modelmaker, or ''."""
-    ours = os.path.dirname(os.path.abspath(__file__))
-    for frame in reversed(traceback.extract_tb(tb)):
-        if f"{os.sep}tensorflow" not in frame.filename and not frame.filename.startswith(ours):
-            return f" at {frame.filename}:{frame.lineno}"
-    return ""
+    """` at file:line` of the user's innermost frame, or ''."""
+    frames = usererrors.user_frames(traceback.extract_tb(tb))
+    return f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
 
 
 def _check_spec(spec, mode, origin):
@@ -101,17 +110,18 @@ def input_fn(fn, *, name, path, params, origin, require_dataset=False):
       require_dataset: distributed training needs a tf.data.Dataset, not a tuple.
     """
     def wrapped():
-        result = fn(path, params())
-        if isinstance(result, tf.data.Dataset):
-            return result
-        if isinstance(result, tuple) and len(result) == 2 and not require_dataset:
-            return result
+        with usererrors.calling(f"calling {name}(path={path!r}, params)"):
+            result = fn(path, params())
         if isinstance(result, list) and len(result) == 2:
             # Estimator would take [features, labels] arrays for one batch holding every sample.
             raise UserModuleError(
                 f"`{name}` in {origin} returned a list [features, labels] ({_describe(result[0])}, "
                 f"{_describe(result[1])}), which would train as one batch of every sample; return "
                 "a tf.data.Dataset: tf.data.Dataset.from_tensor_slices((features, labels)).batch(32).")
+        if isinstance(result, tf.data.Dataset) or (
+                isinstance(result, tuple) and len(result) == 2 and not require_dataset):
+            usererrors.note_input(name, path, result, fn)
+            return result
         need = ("a tf.data.Dataset (distributed training needs a Dataset)" if require_dataset
                 else "a tf.data.Dataset or a (features, labels) tuple")
         raise UserModuleError(
@@ -127,15 +137,17 @@ def serving_input_receiver_fn(user):
     build_parsing_serving_input_receiver_fn / build_raw_serving_input_receiver_fn.
     """
     def wrapped():
-        receiver = user.serving_input_receiver_fn()
-        if callable(receiver) and not isinstance(receiver, _RECEIVERS):
-            receiver = receiver()
+        with usererrors.calling("calling serving_input_receiver_fn()"):
+            receiver = user.serving_input_receiver_fn()
+            if callable(receiver) and not isinstance(receiver, _RECEIVERS):
+                receiver = receiver()
         if not isinstance(receiver, _RECEIVERS):
             raise UserModuleError(
                 f"`serving_input_receiver_fn` in {user.origin} returned {_describe(receiver)}; it must "
                 "return a tf.estimator.export.ServingInputReceiver, a TensorServingInputReceiver, or "
                 "the function made by build_parsing_serving_input_receiver_fn / "
                 "build_raw_serving_input_receiver_fn.")
+        usererrors.note_input("serving_input_receiver_fn", None, receiver.features)
         return receiver
     return wrapped
 

@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 
-from modelmaker import api, cadence, combinations, storage, train, user_module as user_module_lib
+from modelmaker import api, cadence, combinations, storage, train, user_module as user_module_lib, usererrors
 from modelmaker.errors import ModelmakerError, ParamsError
 
 PROG = "modelmaker check"
@@ -47,11 +47,8 @@ class Table:
             return None
         try:
             detail, value = fn(*args)
-        except ModelmakerError as e:
-            self.add(name, FAIL, e)
-            return None
         except Exception as e:  # noqa: BLE001 -- the user's code may raise anything; report it
-            self.add(name, FAIL, f"{type(e).__name__}: {_first_line(str(e))}")
+            self.add(name, FAIL, usererrors.one_line(e))  # a user's error keeps its file:line
             return None
         self.add(name, PASS, detail)
         return value
@@ -156,7 +153,3 @@ def _module_shown(argv):
             return argv[i + 1]
     return "(no --user_module)"
 
-
-def _first_line(text):
-    text = text.strip()
-    return text.splitlines()[0] if text else text

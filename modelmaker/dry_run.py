@@ -13,7 +13,7 @@ import time
 import tensorflow as tf
 
 from modelmaker import (adapters, best_export, early_stopping, export as export_lib, inputs, runner, specs,
-                        tuning)
+                        tuning, usererrors)
 from modelmaker.errors import UserModuleError
 
 TRAIN_STEPS = 5  # the first step warms up; the others give the step time
@@ -80,8 +80,16 @@ def _setup(user, trial, data_path, scratch):
 
 
 def _inputs(train_spec, eval_spec):
-    lengths = inputs.length(train_spec.input_fn), inputs.length(eval_spec.input_fn)
-    return f"train: {lengths[0].describe()}; eval: {lengths[1].describe()}", lengths
+    (train_length, train), (eval_length, evaluation) = _read(train_spec.input_fn), _read(eval_spec.input_fn)
+    return (f"train: {train_length.describe()}, {train}; eval: {eval_length.describe()}, {evaluation}",
+            (train_length, eval_length))
+
+
+def _read(input_fn):
+    """(the input's `inputs.Length`, its features and labels: names, dtypes, shapes)."""
+    with tf.Graph().as_default():
+        result = input_fn()
+        return inputs.of_result(result, run=True), usererrors.describe_element(result)
 
 
 def _train(estimator, train_spec):

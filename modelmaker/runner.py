@@ -11,9 +11,9 @@ import tensorflow as tf
 from modelmaker import (adapters, export as export_lib, logs, params as params_lib, precheck, preemption,
                         records, run_config, specs)
 from modelmaker.distributed import cluster as cluster_lib, roles, strategies
-from modelmaker import cadence, tuning, warm_start
+from modelmaker import cadence, eval_tables, tuning, warm_start
 from modelmaker.errors import CheckpointError
-from modelmaker.progress import StepCounter, metrics_table
+from modelmaker.progress import StepCounter
 
 
 def run(*, user, params, data_path, model_dir, started, faults=None, cluster=cluster_lib.LOCAL,
@@ -38,7 +38,7 @@ def run(*, user, params, data_path, model_dir, started, faults=None, cluster=clu
         logs.info(f"removed an unfinished export left by an earlier crash: {path}")
     params_file = _write_params(params, model_dir)
     seed(params["random_seed"])
-    logs.info(cadence.describe(params))
+    logs.info(cadence.describe(params, evaluator_task=plan.cluster.is_distributed))
 
     estimator = build_estimator(user, params, model_dir, plan=plan)
     precheck.serving_graph(user, params, config=estimator.config, model_dir=model_dir)
@@ -58,8 +58,7 @@ def run(*, user, params, data_path, model_dir, started, faults=None, cluster=clu
     if not metrics:  # a cluster's chief has not evaluated, nor has a run with nothing to train
         metrics = _evaluate(estimator, user, params, data_path, plan)
     after = checkpoint_step(model_dir)
-    step = int(metrics.get("global_step", after or 0))
-    logs.info(metrics_table(metrics, title=f"evaluation at step {step}"))
+    step = int(metrics.get("global_step", after or 0))  # its table: eval_tables
     export_dir = _export(estimator, user, params, model_dir,
                          before_publish=faults.before_publish if faults else None)
     if remote:
@@ -75,6 +74,7 @@ def run(*, user, params, data_path, model_dir, started, faults=None, cluster=clu
     if remote:
         remote.push()
     logs.info(f"done in {result.wall_seconds:.1f}s | step {step} | export {export_dir}")
+    logs.info(f"TensorBoard: tensorboard --logdir {result.train_url}")
     return result
 
 
@@ -144,11 +144,15 @@ def _run_task(plan, user, params, data_path, model_dir):
     if ps:
         roles.serve_ps(plan.cluster, watch=watch, log=logs.info)
         return None
-    estimator = build_estimator(user, params, model_dir)
+    estimator, tables = build_estimator(user, params, model_dir), eval_tables.printed(model_dir)
     roles.evaluate_until_done(
         evaluate=lambda checkpoint: _evaluate(estimator, user, params, data_path, plan, checkpoint),
         watch=watch, max_steps=plan.max_steps, start_delay_secs=params["eval_start_delay_secs"],
         throttle_secs=params["eval_throttle_secs"], log=logs.info)
+    note = cadence.shortfall(params, evaluations=eval_tables.printed(model_dir) - tables,
+                             last_step=checkpoint_step(model_dir))
+    if note:
+        logs.info(note)
     return None
 
 
@@ -163,8 +167,6 @@ def _evaluate(estimator, user, params, data_path, plan, checkpoint=None):
     # best export, early stopping and the tuning objective follow every evaluation
     specs.run_exporters(estimator, eval_spec, metrics,
                         checkpoint_path=checkpoint or estimator.latest_checkpoint())
-    if checkpoint:
-        logs.info(metrics_table(metrics, title=f"evaluation at step {metrics['global_step']}"))
     return metrics
 
 

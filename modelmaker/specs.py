@@ -11,7 +11,7 @@ import os
 
 import tensorflow as tf
 
-from modelmaker import adapters, best_export, early_stopping, logs, tuning
+from modelmaker import adapters, best_export, early_stopping, eval_tables, logs, tuning
 from modelmaker.progress import EvalProgressHook
 
 
@@ -47,7 +47,7 @@ def build(user, params, *, data_path, model_dir, require_dataset=False, plan=Non
         input_fn=input_fn(user.eval_input_fn, "eval_input_fn", False), steps=params["eval_steps"],
         start_delay_secs=params["eval_start_delay_secs"],
         throttle_secs=params["eval_throttle_secs"],
-        hooks=eval_hooks(params), exporters=exporters(user, params, watching))
+        hooks=eval_hooks(params), exporters=exporters(user, params, watching, model_dir=model_dir))
     return train_spec, eval_spec
 
 
@@ -92,9 +92,10 @@ def eval_hooks(params):
     return [EvalProgressHook(total=params["eval_steps"], log=logs.info)]
 
 
-def exporters(user, params, watching=None):
-    """Exporters run after each evaluation (the final export is done by the runner)."""
-    found = []
+def exporters(user, params, watching=None, *, model_dir=None):
+    """Exporters run after each evaluation (the final export is done by the runner); the
+    first prints the evaluation's table (given `model_dir`)."""
+    found = [eval_tables.TablePrinter(model_dir)] if model_dir else []
     objective = tuning.target(params)
     if objective:
         found.append(tuning.Reporter(objective))

@@ -122,6 +122,9 @@ def main(argv=None, prog="python -m modelmaker.train"):
             evaluate(args.user_module, run_params, data_url=args.data_url, train_url=args.train_url,
                      cache_dir=args.cache_dir)
     except ModelmakerError as e:
+        if verbose:  # an error in the user's code: its whole traceback too
+            from modelmaker import usererrors
+            print(usererrors.full_traceback(e), end="", file=sys.stderr)
         print(f"modelmaker: error: {e}", file=sys.stderr)
         return e.exit_code
     except Interrupted as e:  # SIGTERM/SIGINT after a checkpoint: 143/130, retryable
