@@ -198,7 +198,14 @@ def describe(value):
     dtype, shape = getattr(value, "dtype", None), getattr(value, "shape", None)
     if dtype is None:
         return type(value).__name__
-    dims = "unknown" if shape is None or shape.rank is None else str(shape.as_list())
+    return f"{getattr(dtype, 'name', dtype)} {_dims(shape)}"
+
+
+def _dims(shape):
+    """`[None, 4]` for a TensorShape or a numpy shape tuple; `unknown` without a rank."""
+    if isinstance(shape, tuple):
+        return str(list(shape))
+    return "unknown" if shape is None or shape.rank is None else str(shape.as_list())
     return f"{getattr(dtype, 'name', dtype)} {dims}"
 
 
