@@ -130,7 +130,8 @@ class ServeProcess:
             assert line is not None, f"serve exited: {''.join(seen)}"
             seen.append(line)
             if line.startswith("serving model"):
-                return line.split(" at ")[1].split("/v1/")[0]
+                self.line = line
+                return "http://" + line.split(" at http://")[1].split("/v1/")[0]
         raise AssertionError(f"serve did not start: {''.join(seen)}")
 
     def stop(self):
