@@ -10,12 +10,13 @@ is the gRPC status code (TensorFlow's error codes are gRPC's).
 import concurrent.futures
 
 import grpc
+import numpy as np
 from tensorflow_serving.apis import classification_pb2, get_model_metadata_pb2
-from tensorflow_serving.apis import get_model_status_pb2, model_service_pb2_grpc, predict_pb2
-from tensorflow_serving.apis import prediction_service_pb2_grpc, regression_pb2
+from tensorflow_serving.apis import get_model_status_pb2, model_service_pb2, predict_pb2
+from tensorflow_serving.apis import prediction_service_pb2, regression_pb2
 
 from modelmaker import logs
-from modelmaker.serving import examples, model as model_lib, tensors
+from modelmaker.serving import examples, model as model_lib, tensors, wire
 from modelmaker.serving.errors import BadRequest, ModelError, ServingError
 
 # Threads answering RPCs; requests waiting for a batch hold one each, so this bounds the
@@ -64,11 +65,8 @@ class Operations:
             inputs = {alias: tensors.to_array(proto, alias)
                       for alias, proto in request.inputs.items()}
             outputs = self.service.run(model, signature, inputs)
-            answer = predict_pb2.PredictResponse()
-            _fill_spec(answer.model_spec, spec.name, model.version, signature.key)
-            for alias in wanted:
-                answer.outputs[alias].CopyFrom(tensors.to_proto(outputs[alias]))
-            return answer
+            return wire.predict_response(spec.name, model.version, signature.key,
+                                         {alias: outputs[alias] for alias in wanted})
 
     def classify(self, request):
         answer = classification_pb2.ClassificationResponse()
@@ -158,7 +156,6 @@ def _output_filter(signature, names):
 
 def _serialized(request_input):
     """The serialized tf.Examples of an Input (with its context merged in), as an array."""
-    import numpy as np
     kind = request_input.WhichOneof("kind")
     if kind == "example_list":
         items = [e.SerializeToString() for e in request_input.example_list.examples]
@@ -175,35 +172,49 @@ def _serialized(request_input):
     return out
 
 
-def _handler(operation):
-    """A grpc method calling `operation(request)`; ServingErrors become their status code."""
-    def handle(self, request, context):
+def _handler(operation, operations):
+    """A gRPC behavior calling `operation(request)`; ServingErrors become their status code."""
+    def handle(request, context):
         try:
-            return operation(self.operations, request)
+            return operation(operations, request)
         except ServingError as e:
             context.abort(grpc.StatusCode[e.code], str(e))
         except Exception as e:  # noqa: BLE001 - a bug (ours or TensorFlow's) is INTERNAL, logged
             logs.LOGGER.exception("gRPC %s failed", operation.__name__)
             context.abort(grpc.StatusCode.INTERNAL, f"Internal error: {type(e).__name__}: {e}")
-    handle.__name__ = operation.__name__
     return handle
 
 
-class _Prediction(prediction_service_pb2_grpc.PredictionServiceServicer):
-    def __init__(self, operations):
-        self.operations = operations
-
-    Predict = _handler(Operations.predict)
-    Classify = _handler(Operations.classify)
-    Regress = _handler(Operations.regress)
-    GetModelMetadata = _handler(Operations.metadata)
+def _bytes(answer):
+    return answer  # Predict answers are serialized already (wire.py)
 
 
-class _ModelService(model_service_pb2_grpc.ModelServiceServicer):
-    def __init__(self, operations):
-        self.operations = operations
+# service -> method -> (operation, request message, response serializer)
+_METHODS = {
+    prediction_service_pb2.DESCRIPTOR.services_by_name["PredictionService"]: {
+        "Predict": (Operations.predict, predict_pb2.PredictRequest, _bytes),
+        "Classify": (Operations.classify, classification_pb2.ClassificationRequest, None),
+        "Regress": (Operations.regress, regression_pb2.RegressionRequest, None),
+        "GetModelMetadata": (Operations.metadata,
+                             get_model_metadata_pb2.GetModelMetadataRequest, None),
+    },
+    model_service_pb2.DESCRIPTOR.services_by_name["ModelService"]: {
+        "GetModelStatus": (Operations.status, get_model_status_pb2.GetModelStatusRequest, None),
+    },
+}
 
-    GetModelStatus = _handler(Operations.status)
+
+def handlers(operations):
+    """The grpc generic handlers of TF Serving's two services, named by the package's
+    service descriptors; methods not listed here answer UNIMPLEMENTED."""
+    out = []
+    for service, methods in _METHODS.items():
+        out.append(grpc.method_handlers_generic_handler(service.full_name, {
+            name: grpc.unary_unary_rpc_method_handler(
+                _handler(operation, operations), request_deserializer=message.FromString,
+                response_serializer=serialize or (lambda answer: answer.SerializeToString()))
+            for name, (operation, message, serialize) in methods.items()}))
+    return out
 
 
 def start(service, metrics, *, host="127.0.0.1", port=8500, workers=DEFAULT_WORKERS):
@@ -216,11 +227,8 @@ def start(service, metrics, *, host="127.0.0.1", port=8500, workers=DEFAULT_WORK
       OSError: the address cannot be bound.
     """
     server = grpc.server(concurrent.futures.ThreadPoolExecutor(
-        max_workers=workers, thread_name_prefix="modelmaker-grpc"), options=_OPTIONS)
-    operations = Operations(service, metrics)
-    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
-        _Prediction(operations), server)
-    model_service_pb2_grpc.add_ModelServiceServicer_to_server(_ModelService(operations), server)
+        max_workers=workers, thread_name_prefix="modelmaker-grpc"), options=_OPTIONS,
+        handlers=handlers(Operations(service, metrics)))
     address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     try:
         bound = server.add_insecure_port(address)
