@@ -189,10 +189,10 @@ def _bytes(answer):
     return answer  # Predict answers are serialized already (wire.py)
 
 
-# service -> method -> (operation, request message, response serializer)
+# service -> method -> (operation, request message or parser, response serializer)
 _METHODS = {
     prediction_service_pb2.DESCRIPTOR.services_by_name["PredictionService"]: {
-        "Predict": (Operations.predict, predict_pb2.PredictRequest, _bytes),
+        "Predict": (Operations.predict, wire.predict_request, _bytes),
         "Classify": (Operations.classify, classification_pb2.ClassificationRequest, None),
         "Regress": (Operations.regress, regression_pb2.RegressionRequest, None),
         "GetModelMetadata": (Operations.metadata,
@@ -211,7 +211,8 @@ def handlers(operations):
     for service, methods in _METHODS.items():
         out.append(grpc.method_handlers_generic_handler(service.full_name, {
             name: grpc.unary_unary_rpc_method_handler(
-                _handler(operation, operations), request_deserializer=message.FromString,
+                _handler(operation, operations),
+                request_deserializer=getattr(message, "FromString", message),
                 response_serializer=serialize or (lambda answer: answer.SerializeToString()))
             for name, (operation, message, serialize) in methods.items()}))
     return out

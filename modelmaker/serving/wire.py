@@ -1,16 +1,21 @@
-"""Provides `predict_response`: a PredictResponse's bytes, written straight from numpy arrays.
+"""Provides Predict's messages in protobuf's wire format, read and written without protobuf.
 
-TensorFlow 2.15's stack pins protobuf 3.20, whose Python runtime takes ~0.3 ms to build and
-serialize even a 10-float PredictResponse; answering Predict that way would make gRPC
-slower than REST. This writes the same message in protobuf's wire format directly (the
-field numbers are those of tensorflow_serving/apis/predict.proto and tensor.proto, checked
-against the package's own classes by tests/serving/test_wire.py): values go in the typed
-fields (`float_val`, packed), as TF Serving's AsProtoField does. Dtypes without a typed
-field written here fall back to protobuf itself.
+TensorFlow 2.15's stack pins protobuf 3.20, whose Python runtime takes ~0.15 ms to parse a
+one-image PredictRequest and ~0.3 ms to build and serialize even a 10-float
+PredictResponse; going through it would make gRPC slower than REST. `predict_response`
+writes the answer directly: values in the typed fields (`float_val`, packed), as TF
+Serving's AsProtoField does. `predict_request` reads the request, turning each input whose
+values are in `tensor_content` straight into a numpy array, and leaves anything else
+(typed `*_val` fields, unknown wire types) to protobuf. The field numbers are those of
+tensorflow_serving/apis/predict.proto and tensor.proto, checked against the package's own
+classes by tests/serving/test_wire.py.
 """
 
+import types
+
 import numpy as np
-from tensorflow.core.framework import types_pb2
+from tensorflow.core.framework import tensor_pb2, types_pb2
+from tensorflow_serving.apis import model_pb2, predict_pb2
 
 from modelmaker.serving import tensors
 
@@ -80,3 +85,90 @@ def _varint(value):
         value >>= 7
     out.append(value)
     return bytes(out)
+
+
+def predict_request(data):
+    """A parsed PredictRequest: `.model_spec`, `.inputs` {alias: TensorProto-like},
+    `.output_filter`. Inputs carried in tensor_content are light objects that
+    `tensors.to_array` reads like a TensorProto; anything unusual is parsed by protobuf."""
+    try:
+        spec, inputs, output_filter = model_pb2.ModelSpec(), {}, []
+        for number, value in _fields(data):
+            if number == 1:
+                spec = model_pb2.ModelSpec.FromString(bytes(value))
+            elif number == 2:
+                alias, tensor_bytes = "", b""
+                for entry_number, entry_value in _fields(value):
+                    if entry_number == 1:
+                        alias = bytes(entry_value).decode("utf-8")
+                    elif entry_number == 2:
+                        tensor_bytes = entry_value
+                inputs[alias] = _tensor(bytes(tensor_bytes))
+            elif number == 3:
+                output_filter.append(bytes(value).decode("utf-8"))
+        return types.SimpleNamespace(model_spec=spec, inputs=inputs, output_filter=output_filter)
+    except (_Unusual, IndexError, ValueError, TypeError):
+        return predict_pb2.PredictRequest.FromString(data)
+
+
+class _Unusual(Exception):
+    """A wire type or layout the fast reader leaves to protobuf."""
+
+
+def _tensor(data):
+    """A TensorProto-like view of a tensor with its values in tensor_content, else a TensorProto."""
+    dtype, dims, unknown_rank, content = 0, [], False, b""
+    for number, value in _fields(data):
+        if number == 1:
+            dtype = value
+        elif number == 2:
+            for shape_number, shape_value in _fields(value):
+                if shape_number == 2:
+                    size = dict(_fields(shape_value)).get(1, 0)
+                    dims.append(types.SimpleNamespace(size=size - (1 << 64) if size >> 63 else size))
+                elif shape_number == 3:
+                    unknown_rank = bool(shape_value)
+        elif number == 4:
+            content = bytes(value)
+        elif number != 3:  # values in typed fields: protobuf knows them all
+            return tensor_pb2.TensorProto.FromString(data)
+    if not content or dtype == types_pb2.DT_STRING:
+        return tensor_pb2.TensorProto.FromString(data)
+    return types.SimpleNamespace(dtype=dtype, tensor_content=content, tensor_shape=types.SimpleNamespace(
+        dim=dims, unknown_rank=unknown_rank))
+
+
+def _fields(data):
+    """(field number, value) of each field: ints for varints, memoryviews for the rest."""
+    view, pos, end = memoryview(data), 0, len(data)
+    while pos < end:
+        key, pos = _read_varint(view, pos)
+        wire_type = key & 7
+        if wire_type == 0:
+            value, pos = _read_varint(view, pos)
+        elif wire_type == 2:
+            size, pos = _read_varint(view, pos)
+            if pos + size > end:
+                raise _Unusual()
+            value, pos = view[pos:pos + size], pos + size
+        elif wire_type in (1, 5):
+            size = 8 if wire_type == 1 else 4
+            if pos + size > end:
+                raise _Unusual()
+            value, pos = view[pos:pos + size], pos + size
+        else:
+            raise _Unusual()
+        yield key >> 3, value
+
+
+def _read_varint(view, pos):
+    result = shift = 0
+    while True:
+        byte = view[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return result, pos
+        shift += 7
+        if shift > 63:
+            raise _Unusual()
