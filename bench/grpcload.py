@@ -31,7 +31,7 @@ import latency
 CLIENTS = 32
 INPUTS = 64
 BATCHING = ("max_batch_size { value: 32 }\nbatch_timeout_micros { value: 0 }\n"
-            "num_batch_threads { value: 1 }\nmax_enqueued_batches { value: 1000 }\n")
+            "num_batch_threads { value: 4 }\nmax_enqueued_batches { value: 1000 }\n")
 
 
 def grpc_job(*, data, export_dir, requests, warmup, seconds=5.0):
