@@ -3,12 +3,18 @@
 Follows TF Serving's shared batch scheduler: each (model version, signature, input
 shapes) has a queue of batches; a request joins the open batch if it fits in
 `max_batch_size` instances, else it starts a new one, and a queue already holding
-`max_enqueued_batches` batches answers UNAVAILABLE. `num_batch_threads` threads run
-batches: a batch is run when it is full, when a newer one was started behind it, or
-when its first request has waited `batch_timeout_micros` (0: as soon as a thread is
-free, so batches form only while every thread is busy). A batch is padded up to the
-next `allowed_batch_sizes` entry by repeating its first instance, run, and its outputs
-are split back along the first dimension.
+`max_enqueued_batches` batches answers UNAVAILABLE. At most `num_batch_threads` batches
+run at once: a batch is run when it is full, when a newer one was started behind it, or
+when its first request has waited `batch_timeout_micros` (0: as soon as a slot is free,
+so batches form only while every slot is busy). A batch is padded up to the next
+`allowed_batch_sizes` entry by repeating its first instance, run, and its outputs are
+split back along the first dimension.
+
+The batches are run by the waiting requests' own threads, not by a separate pool: a
+request that finds a free slot runs the oldest ready batch itself (usually its own), and
+a thread that finishes a batch wakes the first request of the next one to do the same.
+A lone request thus runs at once on its own thread, with no hand-off, and under load a
+batch costs one wake-up per request.
 
 Unlike TF Serving, a batch never mixes up or fails requests because of one another:
 requests only share a queue when their inputs agree past the first dimension, and a
@@ -27,11 +33,11 @@ from modelmaker.serving.errors import BadRequest, ServingError, Unavailable
 
 
 class _Task:
-    __slots__ = ("inputs", "size", "done", "outputs", "error")
+    __slots__ = ("inputs", "size", "done", "wake", "outputs", "error")
 
     def __init__(self, inputs, size):
-        self.inputs, self.size = inputs, size
-        self.done = threading.Event()
+        self.inputs, self.size, self.done = inputs, size, False
+        self.wake = threading.Event()
         self.outputs = self.error = None
 
 
@@ -42,8 +48,12 @@ class _Batch:
         self.tasks, self.size, self.created = [], 0, time.monotonic()
 
 
+# A waiting request re-checks this often even unwoken: a safety net, not the mechanism.
+_POLL_S = 0.1
+
+
 class Batcher:
-    """Runs requests in batches on `params.num_batch_threads` threads; `close()` stops them.
+    """Runs requests in batches, at most `params.num_batch_threads` batches at once.
 
     Args:
       params: a `config.Batching`.
@@ -55,13 +65,9 @@ class Batcher:
         self._metrics = metrics
         self._timeout = params.batch_timeout_micros / 1e6
         self._queues = {}  # (model, signature key, input layout) -> [_Batch], oldest first
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
+        self._free = params.num_batch_threads or os.cpu_count() or 1  # batch slots
         self._closed = False
-        count = params.num_batch_threads or os.cpu_count() or 1
-        self._threads = [threading.Thread(target=self._work, name=f"modelmaker-batch-{i}",
-                                          daemon=True) for i in range(count)]
-        for thread in self._threads:
-            thread.start()
 
     def run(self, model, signature, inputs):
         """Runs `signature` of `model` on `inputs` within a batch; returns its own outputs.
@@ -80,12 +86,11 @@ class Batcher:
         task = _Task(inputs, size)
         key = (model, signature.key, tuple((a, inputs[a].dtype.str, inputs[a].shape[1:])
                                            for a in sorted(inputs)))
-        with self._cond:
+        with self._lock:
             if self._closed:
                 raise Unavailable("The server is stopping; retry on another replica")
             self._enqueue(key, task)
-            self._cond.notify()
-        task.done.wait()
+        self._serve(task)
         if task.error is not None:
             raise task.error
         return task.outputs
@@ -102,17 +107,33 @@ class Batcher:
         batches[-1].tasks.append(task)
         batches[-1].size += task.size
 
-    def _work(self):
+    def _serve(self, task):
+        """Until `task` is done: run a ready batch when a slot is free, else wait to be woken."""
         while True:
-            with self._cond:
-                while True:
-                    if self._closed:
-                        return
-                    picked, wait = self._pick()
-                    if picked:
-                        break
-                    self._cond.wait(wait)
-            self._execute(*picked)
+            with self._lock:
+                if task.done:
+                    return
+                picked, wait = self._pick() if self._free else (None, None)
+                if picked is not None:
+                    self._free -= 1
+                else:
+                    task.wake.clear()
+            if picked is None:
+                task.wake.wait(min(wait, _POLL_S) if wait is not None else _POLL_S)
+                continue
+            try:
+                self._execute(*picked)
+            finally:
+                with self._lock:
+                    self._free += 1
+                    self._wake_next()
+
+    def _wake_next(self):
+        """Wakes the first request of the oldest waiting batch to run it (lock held)."""
+        oldest = min((batches[0] for batches in self._queues.values()),
+                     key=lambda b: b.created, default=None)
+        if oldest is not None:
+            oldest.tasks[0].wake.set()
 
     def _pick(self):
         """((model, signature key, batch) ready to run, None) or (None, seconds to wait)."""
@@ -134,11 +155,10 @@ class Batcher:
         return (best[0], best[1], batch), None
 
     def _execute(self, model, key, batch):
-        signature = model.signatures[key]
-        tasks = batch.tasks
+        signature, tasks = model.signatures[key], batch.tasks
         try:
             if len(tasks) == 1 and not self.params.allowed_batch_sizes:
-                _finish(tasks[0], lambda: model.run(signature, tasks[0].inputs))
+                _attempt(tasks[0], lambda: model.run(signature, tasks[0].inputs))
                 return
             padded = _padded_size(batch.size, self.params.allowed_batch_sizes)
             merged = {alias: _pad(np.concatenate([t.inputs[alias] for t in tasks]), padded)
@@ -152,31 +172,32 @@ class Batcher:
             if outputs is None or any(np.ndim(v) == 0 or len(v) != padded
                                       for v in outputs.values()):
                 for task in tasks:  # each request gets its own answer or error
-                    _finish(task, lambda t=task: model.run(signature, t.inputs))
+                    _attempt(task, lambda t=task: model.run(signature, t.inputs))
                 return
             start = 0
             for task in tasks:
                 task.outputs = {a: v[start:start + task.size] for a, v in outputs.items()}
                 start += task.size
-                task.done.set()
         except Exception as e:  # noqa: BLE001 - never leave a request waiting forever
             for task in tasks:
-                if not task.done.is_set():
+                if task.outputs is None and task.error is None:
                     task.error = e
-                    task.done.set()
+        finally:
+            with self._lock:
+                for task in tasks:
+                    task.done = True
+                    task.wake.set()
 
     def close(self):
-        """Stops the threads; requests still queued are answered UNAVAILABLE."""
-        with self._cond:
+        """Answers the requests still queued UNAVAILABLE; batches running finish."""
+        with self._lock:
             self._closed = True
-            pending = [t for batches in self._queues.values() for b in batches for t in b.tasks]
+            for batches in self._queues.values():
+                for task in (t for b in batches for t in b.tasks):
+                    task.error = Unavailable("The server is stopping; retry on another replica")
+                    task.done = True
+                    task.wake.set()
             self._queues.clear()
-            self._cond.notify_all()
-        for task in pending:
-            task.error = Unavailable("The server is stopping; retry on another replica")
-            task.done.set()
-        for thread in self._threads:
-            thread.join(timeout=30)
 
 
 def _size(signature, inputs):
@@ -197,9 +218,8 @@ def _pad(array, size):
     return array if extra <= 0 else np.concatenate([array, np.repeat(array[:1], extra, axis=0)])
 
 
-def _finish(task, run):
+def _attempt(task, run):
     try:
         task.outputs = run()
     except Exception as e:  # noqa: BLE001 - handed to the waiting request, which raises it
         task.error = e
-    task.done.set()
