@@ -1,7 +1,9 @@
 """Several models from TF Serving's model_config_list text format (version policies, labels),
 and `modelmaker serve` run as TF Serving is: config, batching and monitoring files, gRPC."""
 
-import os
+import socket
+import subprocess
+import sys
 import urllib.request
 
 import grpc
@@ -17,7 +19,7 @@ from modelmaker.serving import config
 
 from . import savedmodels
 from .harness import Client, full_server
-from .test_command import ServeProcess
+from .test_command import REPO, ServeProcess
 
 CONFIG = """
 model_config_list {
@@ -132,3 +134,15 @@ def test_serve_cli_like_tf_serving(two_models, tmp_path):
         assert counted == {("hp2", "GRPC", "OK"): 1.0, ("linear", "REST", "OK"): 1.0}
     finally:
         assert serve.stop() == 0
+
+
+def test_serve_cli_with_a_busy_grpc_port_is_a_one_line_error(two_models):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        out = subprocess.run(
+            [sys.executable, "-m", "modelmaker.cli", "serve", "--model_config_file", two_models,
+             "--port", "0", "--grpc_port", str(busy.getsockname()[1])],
+            cwd=REPO, capture_output=True, text=True, timeout=240, stdin=subprocess.DEVNULL)
+    assert out.returncode == 2 and "Choose another --grpc_port" in out.stderr
+    assert "Traceback" not in out.stderr
