@@ -92,7 +92,7 @@ class RestApp:
         if method == "POST":
             found = _PREDICT.fullmatch(path)
             if found:
-                name, version = _name_version(found, path)
+                name, version = _name_version(found, path, self.service.models)
                 verb = found.group(4).lower()
                 call = {"predict": self.service.predict, "classify": self.service.classify,
                         "regress": self.service.regress}[verb]
@@ -115,7 +115,7 @@ class RestApp:
     def _get(self, found, path):
         if not found.group(1):
             raise BadRequest("Missing model name in request.")
-        name, version = _name_version(found, path)
+        name, version = _name_version(found, path, self.service.models)
         if found.group(4):
             with self.metrics.track(name, "GetModelMetadata", "REST"):
                 return self.service.metadata(name, version)
@@ -123,7 +123,7 @@ class RestApp:
             return self.service.status(name, version)
 
     async def _raw(self, request, found, path):
-        name, version = _name_version(found, path, labels=False)
+        name, version = _name_version(found, path)
         query = request.query_params
         body = await self._body(request)
         with self.metrics.track(name, "predict_raw", "REST") as tracked:
@@ -163,13 +163,17 @@ def _too_large(size, limit):
                     "(modelmaker serve --max_body_mb); send smaller batches")
 
 
-def _name_version(found, path, labels=True):
-    """(model name, version or None) from a URL match; names are percent-decoded."""
+def _name_version(found, path, models=None):
+    """(model name, version or None) from a URL match; names are percent-decoded.
+
+    Args:
+      models: the `Models` whose version labels resolve `/labels/L` (None: the URL form
+        has no labels).
+    """
     name = urllib.parse.unquote(found.group(1) or "")
     version = found.group(2)
-    if labels and found.group(3):
-        raise BadRequest(f"Unrecognized servable version label: "
-                         f"{urllib.parse.unquote(found.group(3))}")
+    if models is not None and found.group(3):
+        return name, models.resolve(name, None, urllib.parse.unquote(found.group(3)))[1]
     if version is None:
         return name, None
     if int(version) > _INT64_MAX:

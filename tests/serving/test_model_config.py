@@ -81,6 +81,10 @@ def test_two_models_with_version_policies_and_labels(two_models):
             {"predictions": [3.0]}
         assert client.post("/v1/models/linear/versions/1:predict",
                            {"instances": [[1, 2]]})[1]["predictions"][0]["total"] == 3.0
+        assert client.post("/v1/models/linear/labels/stable:predict",
+                           {"instances": [[1, 2]]})[1]["predictions"][0]["total"] == 3.0
+        status, body, _ = client.get("/v1/models/linear/labels/canary")
+        assert status == 400 and "Unrecognized servable version label: canary" in body["error"]
 
 
 @pytest.mark.parametrize("text, message", [
