@@ -32,6 +32,12 @@ setup(
         "uvloop>=0.19; sys_platform != 'win32'",
         "orjson>=3.9",
         "absl-py>=1.0",
+        # modelmaker serve's gRPC API: TF Serving's own messages and service stubs. 2.15.1
+        # matches TensorFlow 2.15.1 and keeps protobuf < 5 (pip check is clean).
+        "tensorflow-serving-api==2.15.1",
+        "grpcio>=1.24.3,<2",
+        # modelmaker serve --monitoring_config_file: Prometheus metrics.
+        "prometheus-client>=0.20",
     ],
     extras_require={
         "test": ["pytest>=7", "hypothesis>=6", "moto[server]>=5.2,<6", "jsonschema>=4"],

@@ -3,6 +3,7 @@
     python bench/child.py modelmaker --data ../shared/data/mnist-10k --out /tmp/mm --steps 3000
     python bench/child.py keras --data ../shared/data/mnist-10k --out /tmp/keras --steps 3000
     python bench/child.py serve --data ../shared/data/mnist-10k --export_dir /tmp/mm/export/model/1
+    python bench/child.py grpc --data ../shared/data/mnist-10k --export_dir /tmp/mm/export/model/1
 
 `bench/run.py` starts one of these per measurement. Every part first times
 `import tensorflow` alone and reports it as `import_tf_s`.
@@ -29,6 +30,8 @@ def _parse(argv):
     parser.add_argument("--export_dir", help="SavedModel version folder, for `serve`")
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--warmup", type=int, default=100)
+    parser.add_argument("--seconds", type=float, default=5.0,
+                        help="`grpc`: seconds of load per model and server")
     return parser.parse_args(argv)
 
 
@@ -46,15 +49,21 @@ def _serve(args):
                              requests=args.requests, warmup=args.warmup)
 
 
+def _grpc(args):
+    import grpcload
+    return grpcload.grpc_job(data=args.data, export_dir=args.export_dir,
+                             requests=args.requests, warmup=args.warmup, seconds=args.seconds)
+
+
 def _parts():
     import training
     return {"modelmaker": _training(training.modelmaker_job),
             "estimator": _training(training.estimator_job),
             "keras": _training(training.keras_job),
-            "serve": _serve}
+            "serve": _serve, "grpc": _grpc}
 
 
-PARTS = ("modelmaker", "estimator", "keras", "serve")
+PARTS = ("modelmaker", "estimator", "keras", "serve", "grpc")
 
 
 def _protobuf():

@@ -66,7 +66,7 @@ def _inprocess_latencies(export_dir, instance, *, requests, warmup):
 def _http_latencies(base, instance, *, requests, warmup):
     port = _free_port()
     command = [sys.executable, "-m", "modelmaker.cli", "serve", "--model_base_path", base,
-               "--port", str(port)]
+               "--port", str(port), "--grpc_port", "0"]  # gRPC on, as by default, on a free port
     log = tempfile.TemporaryFile(mode="w+")  # a file, not a pipe: a chatty server never blocks
     server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                               stdin=subprocess.DEVNULL, text=True)

@@ -14,13 +14,19 @@ TARGETS = {
     "e2e_vs_keras": (">=", 1.0),
     "serve_p50_ms": ("<=", 1.0),
     "accuracy": (">=", 0.95),
+    "grpc_over_rest_p50": ("<=", 1.0),
+    "cnn_batching_speedup": (">=", 3.0),
+    "batched_mixups": ("<=", 0),
 }
 
 # The keys of the JSON line, in order; each is a number or null.
 KEYS = ("train_overhead_ratio", "e2e_vs_keras", "startup_s", "import_tf_s", "serve_p50_ms",
         "serve_p99_ms", "inprocess_p50_ms", "accuracy", "modelmaker_steps_per_s",
         "estimator_steps_per_s", "modelmaker_wall_s", "estimator_wall_s", "keras_wall_s",
-        "keras_accuracy", "estimator_startup_s", "train_overhead_ratio_best_slice")
+        "keras_accuracy", "estimator_startup_s", "train_overhead_ratio_best_slice",
+        "grpc_p50_ms", "grpc_p99_ms", "rest_p50_ms", "rest_p99_ms", "grpc_over_rest_p50",
+        "mlp_rps", "mlp_rps_batched", "mlp_batching_speedup", "cnn_rps", "cnn_rps_batched",
+        "cnn_batching_speedup", "cnn_inprocess_ms", "batched_mixups", "load_errors")
 
 
 def median(values):
@@ -80,8 +86,30 @@ def figures(runs):
         out.update(serve_p50_ms=percentile(serve["http_ms"], 50),
                    serve_p99_ms=percentile(serve["http_ms"], 99),
                    inprocess_p50_ms=percentile(serve["inprocess_ms"], 50))
+    out.update(_grpc_figures(runs.get("grpc") or {}))
     out = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in out.items()}
     out["targets_met"] = {k: met(k, out[k]) for k in TARGETS}
+    return out
+
+
+def _grpc_figures(grpc):
+    """The gRPC and batching figures of the `grpc` part (empty when not measured)."""
+    if not grpc.get("available"):
+        return {}
+    loads = {k: grpc[k] for k in ("mlp_unbatched", "mlp_batched", "cnn_unbatched", "cnn_batched")}
+    out = dict(grpc_p50_ms=percentile(grpc["grpc_ms"], 50),
+               grpc_p99_ms=percentile(grpc["grpc_ms"], 99),
+               rest_p50_ms=percentile(grpc["rest_ms"], 50),
+               rest_p99_ms=percentile(grpc["rest_ms"], 99),
+               cnn_inprocess_ms=grpc["cnn_inprocess_ms"],
+               batched_mixups=sum(v["mixups"] for v in loads.values()),
+               load_errors=sum(v["errors"] for v in loads.values()))
+    out["grpc_over_rest_p50"] = out["grpc_p50_ms"] / out["rest_p50_ms"]
+    for model in ("mlp", "cnn"):
+        out[f"{model}_rps"] = loads[f"{model}_unbatched"]["rps"]
+        out[f"{model}_rps_batched"] = loads[f"{model}_batched"]["rps"]
+        out[f"{model}_batching_speedup"] = (out[f"{model}_rps_batched"] / out[f"{model}_rps"]
+                                            if out[f"{model}_rps"] else None)
     return out
 
 
@@ -103,6 +131,20 @@ _ROWS = (
     ("serve_p50_ms", "HTTP predict, one instance, p50 (ms)"),
     ("serve_p99_ms", "HTTP predict, one instance, p99 (ms)"),
     ("inprocess_p50_ms", "in-process Session.run floor, p50 (ms)"),
+    ("grpc_p50_ms", "gRPC predict, one instance, one client, p50 (ms)"),
+    ("grpc_p99_ms", "gRPC predict, one instance, one client, p99 (ms)"),
+    ("rest_p50_ms", "REST predict on the same server, p50 (ms)"),
+    ("rest_p99_ms", "REST predict on the same server, p99 (ms)"),
+    ("grpc_over_rest_p50", "gRPC p50 / REST p50, same run"),
+    ("mlp_rps", "MNIST MLP, 32 async gRPC clients, no batching (requests/s)"),
+    ("mlp_rps_batched", "MNIST MLP, 32 async gRPC clients, batching (requests/s)"),
+    ("mlp_batching_speedup", "MLP batched / unbatched requests/s"),
+    ("cnn_rps", "small CNN, 32 async gRPC clients, no batching (requests/s)"),
+    ("cnn_rps_batched", "small CNN, 32 async gRPC clients, batching (requests/s)"),
+    ("cnn_batching_speedup", "CNN batched / unbatched requests/s"),
+    ("cnn_inprocess_ms", "CNN one-instance run in process, p50 (ms)"),
+    ("batched_mixups", "answers under load differing from their own unbatched answer"),
+    ("load_errors", "failed requests under load"),
     ("accuracy", "modelmaker eval accuracy"),
     ("keras_accuracy", "Keras eval accuracy"),
     ("modelmaker_steps_per_s", "modelmaker steps/s in the window"),

@@ -1,7 +1,8 @@
 """`make bench`: modelmaker against hand-written tf.estimator and tf.keras, side by side in one run.
 
     .venv/bin/python bench/run.py                      # everything, 5 repeats (~8 min on 2 cores)
-    .venv/bin/python bench/run.py --only overhead      # one figure: overhead | e2e | startup | serve
+    .venv/bin/python bench/run.py --only overhead      # one figure: overhead | e2e | startup | serve | grpc
+    .venv/bin/python bench/run.py --serving            # serving only (serve + grpc), 1 repeat, short training
     .venv/bin/python bench/run.py --quick              # plumbing check: a few steps, one repeat
 
 Every measurement runs in a fresh `bench/child.py` process, one at a time; repeats interleave
@@ -33,6 +34,7 @@ FIGURES = {
     "e2e": ("modelmaker", "keras"),
     "startup": ("modelmaker",),
     "serve": ("modelmaker",),
+    "grpc": ("modelmaker",),
 }
 
 
@@ -45,11 +47,18 @@ def parse(argv):
     parser.add_argument("--window", default="500,2500",
                         help="steady-state window: first,last step timed")
     parser.add_argument("--requests", type=int, default=2000, help="timed predict requests")
+    parser.add_argument("--seconds", type=float, default=5.0,
+                        help="grpc: seconds of 32-client load per model and server")
+    parser.add_argument("--serving", action="store_true",
+                        help="serving figures only (serve, grpc): one repeat, 300 training "
+                             "steps for the MNIST export")
     parser.add_argument("--quick", action="store_true",
                         help="plumbing check: 30 steps, 1 repeat, 20 requests (figures meaningless)")
     parser.add_argument("--data", default=DATA, help="MNIST IDX folder (8k train / 2k eval)")
     parser.add_argument("--workdir", help="where jobs write (default: a temporary folder, removed)")
     args = parser.parse_args(argv)
+    if args.serving:
+        args.only, args.repeats, args.steps, args.window = ["serve", "grpc"], 1, 300, "50,250"
     if args.quick:
         args.steps, args.window, args.repeats, args.requests = 30, "5,25", 1, 20
     if not os.path.isdir(args.data):
@@ -66,7 +75,7 @@ def child(part, args, *, out=None, export_dir=None):
     if out:
         command += ["--out", out]
     if export_dir:
-        command += ["--export_dir", export_dir]
+        command += ["--export_dir", export_dir, "--seconds", str(args.seconds)]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONDONTWRITEBYTECODE="1")
     launched = time.time()
     proc = subprocess.run(command + ["--launched", repr(launched)], cwd=REPO, env=env,
@@ -99,6 +108,8 @@ def measure(args, workdir):
         runs["serve"] = child("serve", args, export_dir=export_dir)
         if not runs["serve"].get("available"):
             print("bench: serving not measured: modelmaker has no `serve` verb yet", flush=True)
+    if "grpc" in figures:
+        runs["grpc"] = child("grpc", args, export_dir=runs["modelmaker"][-1]["export_dir"])
     return runs
 
 

@@ -7,6 +7,7 @@ __version__ = "0.1.0"
 
 from modelmaker.errors import (  # noqa: E402
     CheckpointError, DataError, ModelmakerError, ParamsError, UserModuleError)
+from modelmaker.user.code_errors import UserCodeError  # noqa: E402
 
 
 def fit(user_module, params=None, **kwargs):
@@ -16,4 +17,4 @@ def fit(user_module, params=None, **kwargs):
 
 
 __all__ = ["fit", "ModelmakerError", "ParamsError", "UserModuleError", "DataError",
-           "CheckpointError", "__version__"]
+           "CheckpointError", "UserCodeError", "__version__"]

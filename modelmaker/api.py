@@ -58,9 +58,11 @@ def fit(user_module, params=None, *, data_url=None, train_url="output", cache_di
     if storage.is_remote(data_url):
         data_path = local_data(data_url, cache_dir=cache_dir, settings=env.storage)
     model_dir = remote.pull() if remote else prepare_train_url(train_url)
-    from modelmaker import runner  # imports TensorFlow
-    return runner.run(user=user, params=run_params, data_path=data_path, model_dir=model_dir,
-                      started=started, faults=faults, cluster=cluster, remote=remote)
+    from modelmaker import runner
+    from modelmaker.user import code_errors  # imports TensorFlow
+    with code_errors.translated():  # an op of the user's failing in a session: their error
+        return runner.run(user=user, params=run_params, data_path=data_path, model_dir=model_dir,
+                          started=started, faults=faults, cluster=cluster, remote=remote)
 
 
 def to_run_params(params, *, source="fit(params=...)"):

@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from modelmaker import config, engine as engine_lib, layout, logs, records
 from modelmaker.cluster import roles, strategies, tf_config as cluster_lib
-from modelmaker.controls import assemble, cadence, tuning
+from modelmaker.controls import assemble, cadence, eval_tables, tuning
 from modelmaker.engine import checkpoints, export as export_lib
 from modelmaker.engine.hooks import assemble as hooks_lib, preemption
 from modelmaker.user import inputs, returns
@@ -36,7 +36,7 @@ def run(*, user, params, data_path, model_dir, started, faults=None, cluster=clu
         logs.info(f"removed an unfinished export left by an earlier crash: {path}")
     params_file = _write_params(params, model_dir)
     seed(params["random_seed"])
-    logs.info(cadence.describe(params))
+    logs.info(cadence.describe(params, evaluator_task=plan.cluster.is_distributed))
 
     trainer = engine_lib.build(engine, **trainer_args)
     trainer.check_serving_graph()
@@ -46,8 +46,7 @@ def run(*, user, params, data_path, model_dir, started, faults=None, cluster=clu
     if not metrics:  # a cluster's chief has not evaluated, nor has a run with nothing to train
         metrics = evaluate(trainer)
     after = checkpoints.step(model_dir)
-    step = int(metrics.get("global_step", after or 0))
-    logs.info(logs.metrics_table(metrics, title=f"evaluation at step {step}"))
+    step = int(metrics.get("global_step", after or 0))  # its table: controls.eval_tables
     export_dir = _export(trainer, before_publish=faults.before_publish if faults else None)
     if remote:
         export_dir = remote.publish(export_dir)
@@ -62,6 +61,7 @@ def run(*, user, params, data_path, model_dir, started, faults=None, cluster=clu
     if remote:
         remote.push()
     logs.info(f"done in {result.wall_seconds:.1f}s | step {step} | export {export_dir}")
+    logs.info(f"TensorBoard: tensorboard --logdir {result.train_url}")
     return result
 
 
@@ -142,10 +142,15 @@ def _run_task(trainer):
     if ps:
         roles.serve_ps(plan.cluster, watch=watch, log=logs.info)
         return None
+    tables = eval_tables.printed(model_dir)
     roles.evaluate_until_done(
         evaluate=lambda checkpoint: evaluate(trainer, checkpoint),
         watch=watch, max_steps=plan.max_steps, start_delay_secs=params["eval_start_delay_secs"],
         throttle_secs=params["eval_throttle_secs"], log=logs.info)
+    note = cadence.shortfall(params, evaluations=eval_tables.printed(model_dir) - tables,
+                             last_step=checkpoints.step(model_dir))
+    if note:
+        logs.info(note)
     return None
 
 
@@ -158,10 +163,8 @@ def evaluate(trainer, checkpoint=None):
         metrics = trainer.evaluate(checkpoint=checkpoint, hooks=hooks)
     # best export, early stopping and the tuning objective follow every evaluation
     evaluated = checkpoint or checkpoints.latest(trainer.model_dir)
-    for control in controls(trainer).after_evaluation:
+    for control in controls(trainer).after_evaluation:  # the table printer first
         control(metrics, evaluated)
-    if checkpoint:
-        logs.info(logs.metrics_table(metrics, title=f"evaluation at step {metrics['global_step']}"))
     return metrics
 
 

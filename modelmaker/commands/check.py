@@ -19,8 +19,7 @@ from modelmaker.cluster import tf_config as cluster_lib
 from modelmaker.commands import args as args_lib
 from modelmaker.config import combinations
 from modelmaker.controls import cadence
-from modelmaker.errors import ModelmakerError
-from modelmaker.user import module as user_module_lib
+from modelmaker.user import code_errors, module as user_module_lib
 
 PROG = "modelmaker check"
 PASS, WARN, FAIL, SKIP, INFO = "pass", "warn", "fail", "skip", "info"
@@ -51,11 +50,8 @@ class Table:
             return None
         try:
             detail, value = fn(*args)
-        except ModelmakerError as e:
-            self.add(name, FAIL, e)
-            return None
         except Exception as e:  # noqa: BLE001 -- the user's code may raise anything; report it
-            self.add(name, FAIL, f"{type(e).__name__}: {_first_line(str(e))}")
+            self.add(name, FAIL, code_errors.one_line(e))  # a user's error keeps its file:line
             return None
         self.add(name, PASS, detail)
         return value
@@ -158,7 +154,3 @@ def _module_shown(argv):
             return argv[i + 1]
     return "(no --user_module)"
 
-
-def _first_line(text):
-    text = text.strip()
-    return text.splitlines()[0] if text else text

@@ -15,7 +15,7 @@ import tensorflow as tf
 from modelmaker import engine as engine_lib, layout, runner
 from modelmaker.controls import best_export, early_stopping, tuning
 from modelmaker.engine import checkpoints
-from modelmaker.user import inputs, returns
+from modelmaker.user import code_errors, inputs, returns
 from modelmaker.errors import UserModuleError
 
 TRAIN_STEPS = 5  # the first step warms up; the others give the step time
@@ -80,9 +80,17 @@ def _setup(user, trial, data_path, scratch):
 
 
 def _inputs(user, trial, data_path):
-    lengths = tuple(inputs.length(returns.checked(user, trial, training=training, data_path=data_path))
-                    for training in (True, False))
-    return f"train: {lengths[0].describe()}; eval: {lengths[1].describe()}", lengths
+    (train_length, train), (eval_length, evaluation) = (
+        _read(returns.checked(user, trial, training=training, data_path=data_path)) for training in (True, False))
+    return (f"train: {train_length.describe()}, {train}; eval: {eval_length.describe()}, {evaluation}",
+            (train_length, eval_length))
+
+
+def _read(input_fn):
+    """(the input's `inputs.Length`, its features and labels: names, dtypes, shapes)."""
+    with tf.Graph().as_default():
+        result = input_fn()
+        return inputs.of_result(result, run=True), code_errors.describe_element(result)
 
 
 def _train(trainer, controls):

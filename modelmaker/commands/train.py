@@ -54,6 +54,9 @@ def main(argv=None, prog="python -m modelmaker.train"):
         if args.report and result is not None:  # None: a worker, ps or evaluator task
             _report(args, run_params, env)
     except ModelmakerError as e:
+        if verbose:  # an error in the user's code: its whole traceback too
+            from modelmaker.user import code_errors
+            print(code_errors.full_traceback(e), end="", file=sys.stderr)
         print(f"modelmaker: error: {e}", file=sys.stderr)
         return e.exit_code
     except Interrupted as e:  # SIGTERM/SIGINT after a checkpoint: 143/130, retryable

@@ -1,15 +1,15 @@
 """Provides `assemble`: the training controls a run's parameters ask for, in one value.
 
-Best export, early stopping and the tuning objective act after each evaluation, wherever it
-runs (the training process, a cluster's evaluator task, the chief's final evaluation): each
-is a plain callable `(metrics, checkpoint_path)` the engine calls. Early stopping also adds a
+The metrics table, best export, early stopping and the tuning objective act after each
+evaluation, wherever it runs (the training process, a cluster's evaluator task, the chief's
+final evaluation): each is a plain callable `(metrics, checkpoint_path)` the engine calls. Early stopping also adds a
 hook on every training worker, a listener on the chief, and may lower the step limit.
 """
 
 import dataclasses
 from typing import Callable, Optional, Tuple
 
-from modelmaker.controls import best_export, early_stopping, tuning
+from modelmaker.controls import best_export, early_stopping, eval_tables, tuning
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,7 +44,7 @@ def assemble(params, *, model_dir, max_steps, export, log):
     """
     chosen = early_stopping.setting(params)
     watching = early_stopping.Monitor(chosen, model_dir, log=log) if chosen else None
-    after = []
+    after = [eval_tables.TablePrinter(model_dir, log=log)]
     objective = tuning.target(params)
     if objective:
         after.append(tuning.Reporter(objective, model_dir=model_dir))

@@ -9,6 +9,8 @@ plus modelmaker's raw-file endpoint, outside TF Serving's /v1 tree:
 
     POST /modelmaker/v1/models/NAME[/versions/N]:predict[?filename=two.png&signature_name=S]
 
+and, when metrics are on, GET <metrics path> (Prometheus text format).
+
 Every answer is JSON; failures are `{"error": "..."}` with TF Serving's status codes. Any
 other path under /v1/ is 400 "Malformed request", other paths 404.
 """
@@ -24,7 +26,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from modelmaker import logs
-from modelmaker.serving import response
+from modelmaker.serving import metrics as metrics_lib, response
 from modelmaker.serving.errors import BadRequest, NotFound, ServingError, TooLarge
 
 _PREDICT = re.compile(r"/v1/models/([^/:]+)(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?"
@@ -41,6 +43,9 @@ _INT64_MAX = 2**63 - 1
 # so that one big batch does not hold up every other connection.
 INLINE_MAX_BYTES = 64 * 1024
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
+# Requests answered in worker threads at once (big bodies, and every request when
+# batching, since each one waits for its batch).
+THREADS = 64
 
 
 class RestApp:
@@ -49,11 +54,17 @@ class RestApp:
     Args:
       service: the `Service` answering requests.
       max_body_bytes: bodies larger than this are refused with 413 before being read.
+      metrics: the `metrics.Metrics` to record requests in (None: no metrics).
+      metrics_path: the URL path serving them (TF Serving's monitoring config).
     """
 
-    def __init__(self, service, *, max_body_bytes=DEFAULT_MAX_BODY_BYTES):
+    def __init__(self, service, *, max_body_bytes=DEFAULT_MAX_BODY_BYTES, metrics=None,
+                 metrics_path=None):
         self.service = service
         self.max_body_bytes = max_body_bytes
+        self.metrics = metrics or metrics_lib.NoMetrics()
+        self.metrics_path = metrics_path if metrics else None
+        self._limiter = None  # made on the event loop, at the first threaded request
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -61,6 +72,9 @@ class RestApp:
         request = Request(scope, receive)
         try:
             status, body = 200, await self._dispatch(request)
+            if type(body) is _Text:
+                await Response(body, media_type=metrics_lib.CONTENT_TYPE)(scope, receive, send)
+                return
         except ServingError as e:
             status, body = e.http_status, response.error_body(str(e))
         except ClientDisconnect:
@@ -78,15 +92,19 @@ class RestApp:
         if method == "POST":
             found = _PREDICT.fullmatch(path)
             if found:
-                name, version = _name_version(found, path)
+                name, version = _name_version(found, path, self.service.models)
                 verb = found.group(4).lower()
                 call = {"predict": self.service.predict, "classify": self.service.classify,
                         "regress": self.service.regress}[verb]
-                return await self._call(call, name, version, await self._body(request))
+                with self.metrics.track(name, verb, "REST") as tracked:
+                    return await self._call(call, name, version, await self._body(request),
+                                            tracked=tracked)
             found = _RAW.fullmatch(path)
             if found:
                 return await self._raw(request, found, path)
         elif method == "GET":
+            if path == self.metrics_path:
+                return _Text(self.metrics.text())
             found = _STATUS.fullmatch(path)
             if found:
                 return self._get(found, path)
@@ -97,18 +115,22 @@ class RestApp:
     def _get(self, found, path):
         if not found.group(1):
             raise BadRequest("Missing model name in request.")
-        name, version = _name_version(found, path)
+        name, version = _name_version(found, path, self.service.models)
         if found.group(4):
-            return self.service.metadata(name, version)
-        return self.service.status(name, version)
+            with self.metrics.track(name, "GetModelMetadata", "REST"):
+                return self.service.metadata(name, version)
+        with self.metrics.track(name, "GetModelStatus", "REST"):
+            return self.service.status(name, version)
 
     async def _raw(self, request, found, path):
-        name, version = _name_version(found, path, labels=False)
+        name, version = _name_version(found, path)
         query = request.query_params
         body = await self._body(request)
-        return await self._call(self.service.predict_raw, name, version, body,
-                                filename=query.get("filename", ""),
-                                signature_name=query.get("signature_name", ""))
+        with self.metrics.track(name, "predict_raw", "REST") as tracked:
+            tracked.signature = query.get("signature_name", "")
+            return await self._call(self.service.predict_raw, name, version, body,
+                                    filename=query.get("filename", ""),
+                                    signature_name=tracked.signature)
 
     async def _body(self, request):
         declared = request.headers.get("content-length", "")
@@ -123,9 +145,17 @@ class RestApp:
         return b"".join(chunks)
 
     async def _call(self, fn, name, version, body, **kwargs):
-        if len(body) <= INLINE_MAX_BYTES:
+        # With batching, a request waits for others: it must not hold the event loop.
+        if len(body) <= INLINE_MAX_BYTES and self.service.batcher is None:
             return fn(name, version, body, **kwargs)
-        return await anyio.to_thread.run_sync(lambda: fn(name, version, body, **kwargs))
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(THREADS)
+        return await anyio.to_thread.run_sync(lambda: fn(name, version, body, **kwargs),
+                                              limiter=self._limiter)
+
+
+class _Text(bytes):
+    """A body that is not JSON (the metrics page)."""
 
 
 def _too_large(size, limit):
@@ -133,13 +163,17 @@ def _too_large(size, limit):
                     "(modelmaker serve --max_body_mb); send smaller batches")
 
 
-def _name_version(found, path, labels=True):
-    """(model name, version or None) from a URL match; names are percent-decoded."""
+def _name_version(found, path, models=None):
+    """(model name, version or None) from a URL match; names are percent-decoded.
+
+    Args:
+      models: the `Models` whose version labels resolve `/labels/L` (None: the URL form
+        has no labels).
+    """
     name = urllib.parse.unquote(found.group(1) or "")
     version = found.group(2)
-    if labels and found.group(3):
-        raise BadRequest(f"Unrecognized servable version label: "
-                         f"{urllib.parse.unquote(found.group(3))}")
+    if models is not None and found.group(3):
+        return name, models.resolve(name, None, urllib.parse.unquote(found.group(3)))[1]
     if version is None:
         return name, None
     if int(version) > _INT64_MAX:

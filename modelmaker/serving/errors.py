@@ -58,6 +58,12 @@ class Unimplemented(ServingError):
     code = "UNIMPLEMENTED"
 
 
+class Unavailable(ServingError):
+    """The server cannot take the request now: the batching queue is full (HTTP 503)."""
+
+    code = "UNAVAILABLE"
+
+
 class TooLarge(ServingError):
     """The request body is over the server's size limit (HTTP 413)."""
 

@@ -87,23 +87,41 @@ def _feature_value(name, value):
                      f"{codec.json_type(value)}")
 
 
-def run(model, signature, doc, method):
+def run(model, signature, doc, method, run=None):
     """Runs a classify or regress request on `model`; returns the JSON response body.
+
+    Args:
+      run: runs (model, signature, inputs) -> outputs (default: `model.run`).
 
     Raises:
       BadRequest: the signature is not a `method` signature, or the request is malformed.
       ServingError: TensorFlow rejected the examples.
     """
+    check_signature(signature, method)
+    found = results(model, signature, serialized_examples(doc, method), method, run)
+    return orjson.dumps({"results": found}, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def check_signature(signature, method):
+    """Raises BadRequest unless `signature` is a `method` signature fed serialized examples."""
     if signature.method_name != _METHODS[method]:
         raise BadRequest(f"Expected {method} signature method_name to be {_METHODS[method]}. "
                          f"Was: {signature.method_name}")
     if len(signature.inputs) != 1 or next(iter(signature.inputs.values())).dtype.name != "string":
         raise BadRequest("Expected one input Tensor of type string (serialized tf.Example)")
-    examples = serialized_examples(doc, method)
-    outputs = model.run(signature, {next(iter(signature.inputs)): examples})
-    results = _classes(outputs, len(examples)) if method == "classify" else \
-        _values(outputs, len(examples))
-    return orjson.dumps({"results": results}, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def results(model, signature, examples, method, run=None):
+    """Per example: [[label, score], ...] (classify) or the value (regress).
+
+    Args:
+      examples: the serialized tf.Examples, a 1-D object array.
+    """
+    outputs = (run or (lambda m, s, i: m.run(s, i)))(
+        model, signature, {next(iter(signature.inputs)): examples})
+    if method == "classify":
+        return _classes(outputs, len(examples))
+    return _values(outputs, len(examples))
 
 
 def _classes(outputs, batch):

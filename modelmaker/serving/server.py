@@ -1,94 +1,156 @@
-"""Provides `run`: load the versions, start polling, and serve HTTP until interrupted.
+"""Provides `run`: load the models, start polling, and serve REST and gRPC until interrupted.
 
-Wires the parts together: `ModelVersions` (what is loaded) -> `Service` (the API's
-operations) -> `RestApp` (URLs, on Starlette) -> uvicorn on one listening socket.
+Wires the parts together: `Models` (what is loaded, one `ModelVersions` per model) ->
+`Service` (the API's operations, through the `Batcher` when batching is on) -> `RestApp`
+(URLs, on Starlette, served by uvicorn) and the gRPC servicers (grpc_api), with the
+`Metrics` both record into.
 """
 
 import dataclasses
 import os
 import signal
 import threading
-from typing import Optional
+from typing import Optional, Tuple
 
 from modelmaker import logs
 from modelmaker.errors import ModelmakerError
-from modelmaker.serving import app as app_lib, hooks as hooks_lib, service as service_lib
-from modelmaker.serving import versions as versions_lib
+from modelmaker.serving import app as app_lib, batching, config, grpc_api, hooks as hooks_lib
+from modelmaker.serving import metrics as metrics_lib, models as models_lib
+from modelmaker.serving import service as service_lib, versions as versions_lib
 
 
 @dataclasses.dataclass(frozen=True)
 class Options:
-    """What `modelmaker serve` was asked for; see its --help for each field."""
+    """What `modelmaker serve` was asked for; see its --help for each field.
 
-    base_path: str
-    name: str
+    `models` holds one `config.ModelSpec` per served model; `grpc_port` -1 turns gRPC
+    off; `batching` None turns batching off; `metrics_path` None turns metrics off.
+    """
+
+    models: Tuple[config.ModelSpec, ...]
     host: str = "127.0.0.1"
     port: int = 8501
-    num_versions: int = 1
+    grpc_port: int = 8500
     poll_seconds: float = 1.0
     max_load_retries: int = 5
     max_body_bytes: int = app_lib.DEFAULT_MAX_BODY_BYTES
     user_module: Optional[str] = None
+    batching: Optional[config.Batching] = None
+    metrics_path: Optional[str] = None
+
+
+@dataclasses.dataclass
+class Parts:
+    """The built server: its models, service, metrics and REST app."""
+
+    models: models_lib.Models
+    service: service_lib.Service
+    metrics: object
+    app: app_lib.RestApp
+
+    def close(self):
+        """Stops batching and unloads every version."""
+        if self.service.batcher is not None:
+            self.service.batcher.close()
+        self.models.close()
 
 
 def build(options):
-    """The `ModelVersions` (first poll done) and the ASGI app for `options`.
+    """The server's `Parts`, each model polled once.
 
     Raises:
       ModelmakerError: no version can be loaded and polling is off, or the user module
         given for the hooks cannot be imported.
     """
-    versions = versions_lib.ModelVersions(
-        name=options.name, base_path=options.base_path, num_versions=options.num_versions,
-        max_load_retries=options.max_load_retries, log=logs.info)
-    served = versions.poll()
-    if not served:
-        where = os.path.join(options.base_path, "1")
-        if options.poll_seconds <= 0:
-            raise ModelmakerError(
-                f"no loadable version under {options.base_path}. A version is a folder named "
-                f"by a number holding saved_model.pb (e.g. {where}/); train first, or poll for "
-                "one with --file_system_poll_wait_seconds 1.")
-        logs.info(f"no version under {options.base_path} yet (a version is a folder named by a "
-                  f"number, e.g. {where}/); waiting for one")
+    models = models_lib.Models.from_specs(options.models, log=logs.info,
+                                          max_load_retries=options.max_load_retries)
+    served = [versions for versions in models if _first_poll(versions, options.poll_seconds)]
+    metrics = metrics_lib.Metrics(models) if options.metrics_path else metrics_lib.NoMetrics()
+    batcher = batching.Batcher(options.batching, metrics) if options.batching else None
     hooks = hooks_lib.find(explicit=options.user_module) if options.user_module else None
-    service = service_lib.Service(versions, hooks, log=logs.info)
-    if served:  # import the recorded user module now, so that its errors show at start
+    service = service_lib.Service(models, hooks, log=logs.info, batcher=batcher)
+    for versions in served:  # import recorded user modules now, so their errors show at start
         with versions.lease() as model:
             service.hooks_for(model)
-    return versions, app_lib.RestApp(service, max_body_bytes=options.max_body_bytes)
+    app = app_lib.RestApp(service, max_body_bytes=options.max_body_bytes,
+                          metrics=metrics if options.metrics_path else None,
+                          metrics_path=options.metrics_path)
+    return Parts(models, service, metrics, app)
+
+
+def _first_poll(versions, poll_seconds):
+    """Whether a version of `versions` was loaded; without one and without polling, raises."""
+    if versions.poll():
+        return True
+    where = os.path.join(versions.base_path, "1")
+    if poll_seconds <= 0:
+        versions.close()
+        raise ModelmakerError(
+            f"no loadable version of model '{versions.name}' under {versions.base_path}. A "
+            f"version is a folder named by a number holding saved_model.pb (e.g. {where}/); "
+            "train first, or poll for one with --file_system_poll_wait_seconds 1.")
+    logs.info(f"no version of model '{versions.name}' under {versions.base_path} yet (a "
+              f"version is a folder named by a number, e.g. {where}/); waiting for one")
+    return False
 
 
 def run(options):
     """Serves until Ctrl-C / SIGTERM; unloads every version on the way out.
 
     Raises:
-      ModelmakerError: see `build`, or the address cannot be bound.
+      ModelmakerError: see `build`, or an address cannot be bound.
     """
-    versions, app = build(options)
+    parts = build(options)
+    sock = grpc_server = None
+    pollers = []
     try:
-        sock = app_lib.listen_socket(options.host, options.port)
-    except OSError as e:
-        versions.close()
-        raise ModelmakerError(f"cannot listen on {options.host}:{options.port}: {e.strerror}. "
-                              "Choose another --port (0 picks a free one) or --host.") from None
-    poller = None
-    if options.poll_seconds > 0:
-        poller = versions_lib.Poller(versions, options.poll_seconds).start()
-    host, port = sock.getsockname()[:2]
-    shown = f"[{host}]" if ":" in host else host
-    print(f"serving model '{options.name}' from {options.base_path} at "
-          f"http://{shown}:{port}/v1/models/{options.name}", flush=True)
-    stop_on_sigterm()
-    try:
-        app_lib.uvicorn_server(app).run(sockets=[sock])
+        sock = _listen(options.host, options.port, "--port")
+        if options.grpc_port >= 0:
+            grpc_server = _grpc(parts, options)
+        if options.poll_seconds > 0:
+            pollers = [versions_lib.Poller(v, options.poll_seconds).start() for v in parts.models]
+        _announce(options, sock, grpc_server)
+        stop_on_sigterm()
+        app_lib.uvicorn_server(parts.app).run(sockets=[sock])
     except _Terminated:
         pass  # uvicorn finished its requests, then re-raised SIGTERM: a normal stop
     finally:
-        if poller:
+        for poller in pollers:
             poller.stop()
-        versions.close()
-        sock.close()
+        if grpc_server is not None:
+            grpc_server[0].stop(grace=5).wait(10)
+        parts.close()
+        if sock is not None:
+            sock.close()
+
+
+def _listen(host, port, flag):
+    try:
+        return app_lib.listen_socket(host, port)
+    except OSError as e:
+        raise ModelmakerError(f"cannot listen on {host}:{port}: {e.strerror}. Choose another "
+                              f"{flag} (0 picks a free one) or --host.") from None
+
+
+def _grpc(parts, options):
+    try:
+        return grpc_api.start(parts.service, parts.metrics, host=options.host,
+                              port=options.grpc_port)
+    except OSError:
+        raise ModelmakerError(f"cannot listen for gRPC on {options.host}:{options.grpc_port}. "
+                              "Choose another --grpc_port (0 picks a free one, -1 turns gRPC "
+                              "off).") from None
+
+
+def _announce(options, sock, grpc_server):
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    names = ", ".join(f"'{m.name}' from {m.base_path}" for m in options.models)
+    grpc_text = f", gRPC at {shown}:{grpc_server[1]}" if grpc_server else ""
+    metrics_text = (f", metrics at http://{shown}:{port}{options.metrics_path}"
+                    if options.metrics_path else "")
+    print(f"serving model {names} at http://{shown}:{port}/v1/models/"
+          f"{options.models[0].name}{grpc_text}{metrics_text}", flush=True)
 
 
 class _Terminated(Exception):

@@ -73,16 +73,19 @@ class ModelVersions:
       name: the model name clients use in URLs.
       base_path: the folder of integer version folders (or one SavedModel folder).
       num_versions: how many of the newest versions stay loaded (0 = all).
+      specific: serve exactly these versions when found (TF Serving's `specific` policy);
+        empty: the `num_versions` newest.
       max_load_retries: how many polls retry a version that failed to load.
       log: a callable taking one line of text.
       loader: loads one version (path, version, marker) -> LoadedModel; tests replace it.
     """
 
     def __init__(self, *, name, base_path, num_versions=1, max_load_retries=5, log=None,
-                 loader=None):
+                 loader=None, specific=()):
         self.name = name
         self.base_path = base_path
         self.num_versions = num_versions
+        self.specific = frozenset(specific)
         self.max_load_retries = max_load_retries
         self.log = log or (lambda line: None)
         self._load = loader or (lambda path, version, marker: model_lib.load(
@@ -104,6 +107,8 @@ class ModelVersions:
     def _load_newest(self, found):
         """Loads, newest first, until `num_versions` versions are available."""
         wanted = set()
+        if self.specific:
+            found = {v: p for v, p in found.items() if v in self.specific}
         for version in sorted(found, reverse=True):
             if self.num_versions and len(wanted) >= self.num_versions:
                 break
@@ -123,6 +128,7 @@ class ModelVersions:
             self.log(f"model '{self.name}' version {version} failed to load "
                       f"(try {state.failures}): {state.error}")
             return False
+        loaded.name = self.name
         with self._lock:
             self._slots[version] = _Slot(loaded)
             state.state, state.error = "AVAILABLE", None

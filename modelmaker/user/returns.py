@@ -2,12 +2,14 @@
 
 Any engine calls the input functions through this wrapper, so a broken contract is a
 `UserModuleError` naming the function, the value it returned and the fix, not an error deep
-inside TensorFlow.
+inside TensorFlow; an exception raised in them is a `code_errors.UserCodeError` naming
+their file:line.
 """
 
 import tensorflow as tf
 
 from modelmaker.errors import UserModuleError
+from modelmaker.user import code_errors
 
 
 def input_fn(fn, *, name, path, params, origin, require_dataset=False):
@@ -22,17 +24,18 @@ def input_fn(fn, *, name, path, params, origin, require_dataset=False):
       require_dataset: distributed training needs a tf.data.Dataset, not a tuple.
     """
     def wrapped():
-        result = fn(path, params())
-        if isinstance(result, tf.data.Dataset):
-            return result
-        if isinstance(result, tuple) and len(result) == 2 and not require_dataset:
-            return result
+        with code_errors.calling(f"calling {name}(path={path!r}, params)"):
+            result = fn(path, params())
         if isinstance(result, list) and len(result) == 2:
             # Estimator would take [features, labels] arrays for one batch holding every sample.
             raise UserModuleError(
                 f"`{name}` in {origin} returned a list [features, labels] ({describe(result[0])}, "
                 f"{describe(result[1])}), which would train as one batch of every sample; return "
                 "a tf.data.Dataset: tf.data.Dataset.from_tensor_slices((features, labels)).batch(32).")
+        if isinstance(result, tf.data.Dataset) or (
+                isinstance(result, tuple) and len(result) == 2 and not require_dataset):
+            code_errors.note_input(name, path, result, fn)
+            return result
         need = ("a tf.data.Dataset (distributed training needs a Dataset)" if require_dataset
                 else "a tf.data.Dataset or a (features, labels) tuple")
         raise UserModuleError(

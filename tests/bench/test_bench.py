@@ -55,7 +55,9 @@ def test_figures_pair_repeats_and_leave_unmeasured_null():
     assert figs["e2e_vs_keras"] == pytest.approx((1.1 + 1.0) / 2, abs=1e-4)
     assert figs["serve_p50_ms"] is None and figs["inprocess_p50_ms"] is None
     assert figs["targets_met"] == {"train_overhead_ratio": False, "e2e_vs_keras": True,
-                                   "serve_p50_ms": None, "accuracy": True}
+                                   "serve_p50_ms": None, "accuracy": True,
+                                   "grpc_over_rest_p50": None, "cnn_batching_speedup": None,
+                                   "batched_mixups": None}
     assert "train_overhead_ratio" in report.table(figs)
 
 
@@ -65,6 +67,20 @@ def test_figures_read_serving_latencies():
     figs = report.figures({"modelmaker": [_job(10.0, 800.0)], "serve": serve})
     assert (figs["serve_p50_ms"], figs["serve_p99_ms"], figs["inprocess_p50_ms"]) == (0.6, 2.0, 0.2)
     assert figs["targets_met"]["serve_p50_ms"] is True
+
+
+def test_figures_read_grpc_and_batching_loads():
+    def load(rps, mixups=0):
+        return {"rps": rps, "requests": int(rps * 5), "errors": 0, "mixups": mixups}
+    grpc = {"available": True, "grpc_ms": [0.4, 0.5, 0.6], "rest_ms": [0.8, 1.0, 1.2],
+            "cnn_inprocess_ms": 1.5, "mlp_unbatched": load(2000), "mlp_batched": load(2500),
+            "cnn_unbatched": load(400), "cnn_batched": load(1600, mixups=1)}
+    figs = report.figures({"modelmaker": [_job(10.0, 800.0)], "grpc": grpc})
+    assert (figs["grpc_p50_ms"], figs["rest_p50_ms"], figs["grpc_over_rest_p50"]) == (0.5, 1.0, 0.5)
+    assert (figs["cnn_batching_speedup"], figs["mlp_batching_speedup"]) == (4.0, 1.25)
+    assert figs["targets_met"]["cnn_batching_speedup"] is True
+    assert figs["batched_mixups"] == 1 and figs["targets_met"]["batched_mixups"] is False
+    assert "cnn_rps_batched" in report.table(figs)
 
 
 def test_wait_ready_finds_the_model_name(tmp_path):

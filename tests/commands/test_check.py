@@ -33,7 +33,8 @@ def test_check_passes_a_good_module_without_touching_train_url(tmp_path):
     for name in ("parameters", "user module", "training setup", "input functions", "train steps",
                  "eval step", "export", "metric names"):
         assert table[name][0][0] == "pass", (name, done.stdout)
-    assert "train: repeats forever; eval: 4 batches" in table["input functions"][0][1]
+    assert ("train: repeats forever, features {x: float32 [None, 4]}, labels int32 [None]; "
+            "eval: 4 batches, features {x: float32 [None, 4]}, labels int32 [None]") in table["input functions"][0][1]
     assert "serving_default: x -> class_id, probabilities" in table["export"][0][1]
     assert table["evaluation cadence"] == [("info", "evaluating every 100 steps (eval_every_steps), and at the end")]
     assert "passed (0 warnings)" in done.stdout

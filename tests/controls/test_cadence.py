@@ -29,7 +29,7 @@ def test_describe_states_the_cadence(values, text):
 def test_describe_for_a_separate_evaluator():
     assert describe({"save_checkpoints_steps": 100}, evaluator_task=True) == (
         "evaluating in the evaluator task: the newest checkpoint (saved every 100 steps), first "
-        "after 120 s, then at most every 600 s")
+        "after 120 s, then at most every 600 s; checkpoints saved in between are not evaluated")
 
 
 def test_a_run_states_its_cadence_and_eval_every_steps_evaluates_every_n_steps(tiny, tmp_path, capfd):

@@ -58,3 +58,24 @@ def serving(base, *, name="m", num_versions=1, poll_seconds=None, hooks=None,
         if poller:
             poller.stop()
         versions.close()
+
+
+@contextlib.contextmanager
+def full_server(specs, *, batching=None, metrics_path=None):
+    """The whole server of `modelmaker serve` (REST and gRPC) for `config.ModelSpec`s, on
+    free loopback ports; yields (REST url, gRPC host:port, server.Parts)."""
+    from modelmaker.serving import grpc_api, server
+    options = server.Options(models=tuple(specs), port=0, grpc_port=0, poll_seconds=0,
+                             batching=batching, metrics_path=metrics_path)
+    parts = server.build(options)
+    http = grpc_server = None
+    try:
+        http = app_lib.BackgroundServer(parts.app).start()
+        grpc_server, port = grpc_api.start(parts.service, parts.metrics, port=0)
+        yield http.url, f"127.0.0.1:{port}", parts
+    finally:
+        if grpc_server is not None:
+            grpc_server.stop(None)
+        if http is not None:
+            http.stop()
+        parts.close()

@@ -100,3 +100,24 @@ def eager_outputs(path, inputs, key="serving_default"):
     fn = loaded.signatures[key]
     result = fn(**{k: tf.constant(v) for k, v in inputs.items()})
     return {k: np.asarray(v) for k, v in result.items()}
+
+
+def half_plus_two(path):
+    """TF Serving's test model half_plus_two, rebuilt: y = 0.5 * x + 2.
+
+    As in tensorflow/serving's testdata: serialized tf.Examples are parsed into x, declared
+    [-1, 1]; serving_default feeds x directly, classify_x_to_y and regress_x_to_y feed
+    examples (y is the score / the value).
+    """
+    def build():
+        serialized = v1.placeholder(tf.string, [None], name="tf_example")
+        parsed = v1.parse_example(serialized, {"x": v1.FixedLenFeature([1], tf.float32)})
+        x = tf.identity(parsed["x"], name="x")
+        y = tf.add(v1.get_variable("a", initializer=0.5) * x,
+                   v1.get_variable("b", initializer=2.0), name="y")
+        return {
+            "serving_default": _predict({"x": x}, {"y": y}),
+            "classify_x_to_y": sig.classification_signature_def(serialized, None, y),
+            "regress_x_to_y": sig.regression_signature_def(serialized, y),
+        }
+    return _save(path, build)

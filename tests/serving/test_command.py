@@ -92,13 +92,14 @@ def test_predict_raw_files_through_the_hooks(bases, tmp_path, capsys, write_modu
     (lambda b, t: ["--model", b["linear"], "--model_version", "5", "--input", "x"],
      "version 5 not found"),
     (lambda b, t: ["--model", b["linear"], "--input", str(t / "bad.json")], "not valid JSON"),
-    (lambda b, t: ["--model", b["linear"], "--input", str(t / "wrong.json")], "expects shape"),
+    (lambda b, t: ["--model", b["linear"], "--input", str(t / "wrong.json")],
+     "Invalid reduction dimension"),  # fed as sent, as TF Serving does: the graph refuses it
 ])
 def test_predict_mistakes_are_one_line_errors(bases, tmp_path, capsys, make_args, message):
     (tmp_path / "export").mkdir()
     (tmp_path / "raw.bin").write_bytes(b"\x89PNG")
     (tmp_path / "bad.json").write_text("{")
-    (tmp_path / "wrong.json").write_text('[[1, 2, 3]]')
+    (tmp_path / "wrong.json").write_text('[1, 2]')  # x rank 1: reduce_sum(y, 1) fails
     code, _, err = predict(make_args(bases, tmp_path), capsys)
     assert code == 2 and message in err and err.count("\n") == 1 and "Traceback" not in err
 
@@ -108,7 +109,8 @@ class ServeProcess:
 
     def __init__(self, args, cwd=REPO):
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "modelmaker.cli", "serve", *args, "--port", "0"], cwd=cwd,
+            [sys.executable, "-m", "modelmaker.cli", "serve", *args, "--port", "0",
+             "--grpc_port", "0"], cwd=cwd,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL,
             env=dict(os.environ, PYTHONPATH=REPO))
         self.lines = queue.Queue()
@@ -129,7 +131,8 @@ class ServeProcess:
             assert line is not None, f"serve exited: {''.join(seen)}"
             seen.append(line)
             if line.startswith("serving model"):
-                return line.split(" at ")[1].split("/v1/")[0]
+                self.line = line
+                return "http://" + line.split(" at http://")[1].split("/v1/")[0]
         raise AssertionError(f"serve did not start: {''.join(seen)}")
 
     def stop(self):

@@ -92,8 +92,8 @@ def test_status_and_metadata_have_tf_servings_json_shapes(multi):
      "Failed to convert version: 99999999999999999999 to numeric."),
     ("POST", "/v1/models/m:predict", b"", 400, "JSON Parse error: The document is empty"),
     ("POST", "/v1/models/m:predict", b"{nope", 400, "JSON Parse error"),
-    ("POST", "/v1/models/m:predict", {"instances": [{"a": [1, 2], "b": 1}]}, 400,
-     "expects shape [-1, 3]"),
+    ("POST", "/v1/models/m:predict", {"inputs": {"a": [1, 2, 3], "b": [1]}}, 400,
+     "Invalid reduction dimension"),  # fed as sent; the graph refuses a rank-1 `a`
     ("POST", "/v1/models/m:explain", {}, 400, "Malformed request: POST /v1/models/m:explain"),
     ("GET", "/v1/models", None, 400, "Missing model name in request."),
     ("DELETE", "/v1/models/m", None, 400, "Malformed request: DELETE /v1/models/m"),

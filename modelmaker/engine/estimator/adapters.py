@@ -2,15 +2,16 @@
 
 The wrappers call the user's functions with the arguments they accept, check what they
 return, and turn a broken contract into a `UserModuleError` that names the function,
-the value it returned and the fix, instead of an error deep inside Estimator.
+the value it returned and the fix, instead of an error deep inside Estimator. An exception
+raised in the user's functions becomes a `code_errors.UserCodeError` naming their file:line.
 """
 
-import os
 import traceback
 
 import tensorflow as tf
 
 from modelmaker.engine.hooks import assemble
+from modelmaker.user import code_errors
 from modelmaker.errors import UserModuleError
 from modelmaker.user.returns import describe
 
@@ -40,14 +41,12 @@ def model_fn(user, *, progress_every=None, max_steps=None, log=None):
     def wrapped(features, labels, mode, params, config):
         given = {"features": features, "labels": labels, "mode": mode,
                  "params": params, "config": config}
-        spec = _call_model_fn(user, {name: given[name] for name in user.model_fn_args}, mode)
+        with code_errors.building_model_fn(features, labels, mode):
+            spec = _call_model_fn(user, {name: given[name] for name in user.model_fn_args}, mode)
         _check_spec(spec, mode, user.origin)
-        if mode == tf.estimator.ModeKeys.TRAIN:
-            spec = assemble.in_model_fn(spec, config, progress_every=progress_every,
-                                        max_steps=max_steps, log=log)
-        return spec
+        return assemble.in_model_fn(spec, config, mode=mode, progress_every=progress_every,
+                                    max_steps=max_steps, log=log)
     return wrapped
-
 
 def _call_model_fn(user, args, mode):
     """Calls the user's model_fn, naming the field when their EstimatorSpec(...) call lacks one."""
@@ -64,12 +63,9 @@ def _call_model_fn(user, args, mode):
 
 
 def _user_line(tb):
-    """` at file:line` of the innermost frame outside TensorFlow and modelmaker, or ''."""
-    ours = os.path.dirname(os.path.abspath(__file__))
-    for frame in reversed(traceback.extract_tb(tb)):
-        if f"{os.sep}tensorflow" not in frame.filename and not frame.filename.startswith(ours):
-            return f" at {frame.filename}:{frame.lineno}"
-    return ""
+    """` at file:line` of the user's innermost frame, or ''."""
+    frames = code_errors.user_frames(traceback.extract_tb(tb))
+    return f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
 
 
 def _check_spec(spec, mode, origin):
@@ -93,14 +89,16 @@ def serving_input_receiver_fn(user):
     build_parsing_serving_input_receiver_fn / build_raw_serving_input_receiver_fn.
     """
     def wrapped():
-        receiver = user.serving_input_receiver_fn()
-        if callable(receiver) and not isinstance(receiver, _RECEIVERS):
-            receiver = receiver()
+        with code_errors.calling("calling serving_input_receiver_fn()"):
+            receiver = user.serving_input_receiver_fn()
+            if callable(receiver) and not isinstance(receiver, _RECEIVERS):
+                receiver = receiver()
         if not isinstance(receiver, _RECEIVERS):
             raise UserModuleError(
                 f"`serving_input_receiver_fn` in {user.origin} returned {describe(receiver)}; it must "
                 "return a tf.estimator.export.ServingInputReceiver, a TensorServingInputReceiver, or "
                 "the function made by build_parsing_serving_input_receiver_fn / "
                 "build_raw_serving_input_receiver_fn.")
+        code_errors.note_input("serving_input_receiver_fn", None, receiver.features)
         return receiver
     return wrapped

@@ -1,8 +1,9 @@
 """Provides the hooks of a training run, put together in this one place.
 
-Two kinds:
+Three kinds:
 - `in_model_fn`: hooks built inside the model function on its own tensors and scaffold (the
-  progress line on the loss; the light checkpoint saver);
+  progress line on the loss; the light checkpoint saver; the batch counter that user-code
+  errors quote);
 - `for_run`: hooks around the whole run (the training controls' hooks and listeners, the
   graceful stop on SIGTERM/SIGINT, the upload listener of a remote train_url);
 - `for_evaluation`: hooks of each evaluation (a progress line every few seconds, the stop
@@ -10,19 +11,30 @@ Two kinds:
 """
 
 from modelmaker.engine.hooks import checkpoint, preemption
+from modelmaker.user import code_errors
 from modelmaker.engine.hooks.progress import EvalProgressHook, ProgressHook
 
+TRAIN, EVAL = "train", "eval"  # tf.estimator.ModeKeys' values
 
-def in_model_fn(spec, config, *, progress_every, max_steps, log):
-    """A TRAIN-mode `spec` (an EstimatorSpec-like namedtuple) with the model function's hooks.
+
+def in_model_fn(spec, config, *, mode, progress_every, max_steps, log):
+    """`spec` (an EstimatorSpec-like namedtuple) with the model function's hooks for `mode`.
 
     Args:
       spec: what the user's model_fn returned, checked.
       config: the run config (model_dir, is_chief, checkpoint cadence, cluster).
+      mode: "train", "eval" or "infer" (the ModeKeys values).
       progress_every: print a progress line every N training steps (None: never).
       max_steps: the step training ends at, for the ETA (None: unknown).
       log: a callable taking one line of text (None: no progress lines).
     """
+    counter = code_errors.count_runs_hook()  # for 'while reading batch N' in user-code errors
+    if counter is not None and mode == EVAL:
+        return spec._replace(evaluation_hooks=tuple(spec.evaluation_hooks) + (counter,))
+    if mode != TRAIN:
+        return spec
+    if counter is not None:
+        spec = spec._replace(training_hooks=tuple(spec.training_hooks) + (counter,))
     if progress_every and log:
         hook = ProgressHook(loss=spec.loss, every_n_steps=progress_every, max_steps=max_steps, log=log,
                             summary_dir=config.model_dir if config.is_chief else None)
