@@ -74,7 +74,7 @@ def test_user_mistake_prints_one_line_and_exits_2(tmp_path):
 def test_bug_keeps_its_traceback_and_exits_1(tiny, write_module, tmp_path):
     # An exception raised inside modelmaker itself (here its progress line, called with arguments
     # it does not take) is a bug; an error in the user's code exits 2 (tests/fault/test_user_code_errors.py).
-    path = write_module(open(tiny).read() + "\nimport modelmaker.progress as _p\n"
+    path = write_module(open(tiny).read() + "\nimport modelmaker.engine.hooks.progress as _p\n"
                         "_p.progress_line = _p.format_seconds  # simulates a bug in modelmaker\n", "bug")
     proc = run_cli(["--user_module", path, "--train_url", str(tmp_path / "o"), *flags(FAST)])
     assert proc.returncode == 1 and "Traceback" in proc.stderr, proc.stderr
