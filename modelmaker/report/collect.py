@@ -18,22 +18,18 @@ labels) is kept once.
 import dataclasses
 import os
 import time
-from typing import Any, Mapping, Optional
+from typing import Mapping, Optional
 
-import numpy as np
 import tensorflow as tf
 
 from modelmaker import engine, logs
 from modelmaker.engine import checkpoints, export as export_lib
 from modelmaker.user import inputs, returns
+from modelmaker.report import batches
+from modelmaker.report.batches import FINGERPRINT, IMAGE, LABEL, NAME, Collected  # noqa: F401
 from modelmaker.errors import CheckpointError, DataError, ParamsError, UserModuleError
 
-LABEL = "modelmaker/label"        # a label tensor; dict labels become LABEL/<key>
-NAME = "modelmaker/name"
-IMAGE = "modelmaker/image"
-FINGERPRINT = "modelmaker/fingerprint"  # of each sample of an input that repeats
 _FEATURES = "modelmaker/features"  # a features tensor (not a dict), wrapped so labels can join it
-IMAGE_BUDGET_BYTES = 64 << 20      # images kept for the worst-confused figure (MNIST 10k: 31 MiB)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,31 +39,6 @@ class Checkpoint:
     path: str
     global_step: Optional[int]
     source: str  # the checkpoint itself, or the export folder it was taken from
-
-
-@dataclasses.dataclass(frozen=True)
-class Collected:
-    """What one pass over a split produced, one entry per sample, in input order.
-
-    outputs: each per-sample prediction of model_fn, by key ([N, ...] arrays).
-    labels: the labels, an array [N, ...] or a dict of them when the input yields dict labels.
-    names: each sample's name from `report_name_key`, or None.
-    images: the first samples' images ([M, ...], M <= N, bounded by IMAGE_BUDGET_BYTES), or None.
-    capped: True when reading stopped at `report_max_samples` before the input ended.
-    class_names: the names by class id that the input's dataset carries, or None.
-    read: the samples read; more than `count` when the input repeats (each sample kept once).
-    repeats: the input repeats forever.
-    """
-
-    outputs: Mapping[str, Any]
-    labels: Any
-    names: Optional[list]
-    images: Optional[np.ndarray]
-    count: int
-    capped: bool
-    class_names: Optional[list] = None
-    read: int = 0
-    repeats: bool = False
 
 
 def find_checkpoint(model_dir, export_dir=None):
@@ -126,7 +97,8 @@ def collect(user, params, *, data_path, model_dir, split, checkpoint):
     predictions, repeats = _predict(user, params, data_path=data_path, model_dir=model_dir,
                                     split=split, checkpoint=checkpoint, found=found)
     try:
-        collected = _assemble(*_read(predictions, params["report_max_samples"]), repeats=repeats)
+        read = batches.read(predictions, params["report_max_samples"])
+        collected = batches.assemble(*read, repeats=repeats)
         collected = dataclasses.replace(collected, class_names=found.get("class_names"))
     except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError) as e:
         if "Restoring from checkpoint failed" not in e.message:
@@ -200,7 +172,7 @@ def _class_names(result, name, origin):
         raise UserModuleError(f"`{name}` in {origin} returned a dataset whose class_names is "
                               f"{names!r}; it must be a list of names by class id, e.g. "
                               "[\"circle\", \"square\"], or absent.")
-    return [_text(n) for n in names]
+    return [batches.text(n) for n in names]
 
 
 def merge(features, labels):
@@ -262,81 +234,5 @@ def _find_image(features):
     return None
 
 
-def _read(predictions, max_samples):
-    """Consumes prediction batches until `max_samples` are read; returns (batches, count,
-    capped, read). Of samples with a fingerprint (a repeating input) the first of each is kept."""
-    batches, count, read, capped, seen = [], 0, 0, False, set()
-    try:
-        for batch in predictions:
-            size = _batch_size(batch)
-            take = size if max_samples is None else min(size, max_samples - read)
-            batch = {k: v[:take] for k, v in batch.items() if np.ndim(v) >= 1 and len(v) == size}
-            read += take
-            if FINGERPRINT in batch:
-                batch = _first_seen(batch, seen)
-            batches.append(batch)
-            count += _batch_size(batch)
-            if max_samples is not None and read >= max_samples:
-                capped = True
-                break
-    finally:
-        predictions.close()  # ends the prediction session when stopping early
-    return batches, count, capped, read
-
-
-def _first_seen(batch, seen):
-    """`batch` without its fingerprints and without the samples already in `seen` (updated)."""
-    keep = []
-    for row in batch.pop(FINGERPRINT):
-        key = row.tobytes()
-        keep.append(key not in seen)
-        seen.add(key)
-    return {k: v[np.array(keep, dtype=bool)] for k, v in batch.items()}
-
-
-def _batch_size(batch):
-    labels = [v for k, v in batch.items() if k.startswith(LABEL)]
-    return len(labels[0]) if labels and np.ndim(labels[0]) else 0
-
-
-def _assemble(batches, count, capped, read, *, repeats=False):
-    """Per-key concatenation of the batches into a `Collected`."""
-    keys = list(batches[0]) if batches else []
-    arrays = {k: _concat([b[k] for b in batches if k in b]) for k in keys}
-    label_keys = [k for k in arrays if k.startswith(LABEL)]
-    labels = (arrays[LABEL] if LABEL in arrays
-              else {k[len(LABEL) + 1:]: arrays[k] for k in label_keys} or None)
-    names = [_text(v) for v in arrays[NAME].reshape(count, -1)[:, 0]] if NAME in arrays else None
-    outputs = {k: v for k, v in arrays.items() if k not in (NAME, IMAGE) and k not in label_keys}
-    return Collected(outputs=outputs, labels=labels, names=names,
-                     images=_kept_images(batches), count=count, capped=capped, read=read,
-                     repeats=repeats)
-
-
-def _concat(parts):
-    try:
-        return np.concatenate(parts)
-    except ValueError:  # shapes differ between batches: keep one object per sample
-        flat = [row for part in parts for row in part]
-        out = np.empty(len(flat), dtype=object)
-        out[:] = flat
-        return out
-
-
-def _kept_images(batches):
-    kept, used = [], 0
-    for batch in batches:
-        images = batch.get(IMAGE)
-        if images is None or used + images.nbytes > IMAGE_BUDGET_BYTES:
-            break
-        kept.append(images)
-        used += images.nbytes
-    return _concat(kept) if kept else None
-
-
 def _first_line(text):
     return text.strip().splitlines()[0] if text.strip() else text
-
-
-def _text(value):
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
