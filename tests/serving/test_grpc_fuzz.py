@@ -109,6 +109,7 @@ def stubs(bases):
                model_service_pb2_grpc.ModelServiceStub(channel))
 
 
+@pytest.mark.slow  # a load test: 2,000 generated requests
 def test_grpc_requests_get_only_tf_servings_codes(stubs):
     prediction, models = stubs
     codes = []
