@@ -29,10 +29,11 @@ def _update_op(metric, name):
     """The op that updates `metric` with one batch."""
     updates = list(getattr(metric, "updates", None) or [])
     if not updates:
-        handles = {_graph_variable(v).handle.ref() for v in metric.variables}
-        graph = _v1.get_default_graph()
-        updates = [op for op in graph.get_operations()
-                   if op.type in _ASSIGN_OPS and op.inputs[0].ref() in handles]
+        variables = [_graph_variable(v) for v in metric.variables]
+        handles = {v.handle.ref() for v in variables}
+        initializers = {v.initializer.name for v in variables}
+        updates = [op for op in _v1.get_default_graph().get_operations()
+                   if op.type in _ASSIGN_OPS and op.inputs[0].ref() in handles and op.name not in initializers]
     if not updates:
         raise ValueError(f"Please call update_state(...) on the {name!r} metric (eval_metric_ops[{name!r}]) "
                          "inside model_fn before returning it.")

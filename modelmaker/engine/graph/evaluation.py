@@ -97,6 +97,7 @@ def write_summaries(directory, results):
     for key, value in results.items():
         if key != _v1.GraphKeys.GLOBAL_STEP and isinstance(value, (int, float)) and not isinstance(value, bool):
             summary.value.add(tag=key, simple_value=float(value))
-    writer = _v1.summary.FileWriterCache.get(directory)
-    writer.add_summary(summary, step)
-    writer.flush()
+    with tf.Graph().as_default():  # a v1 writer needs a graph; FileWriterCache writes it (empty) once
+        writer = _v1.summary.FileWriterCache.get(directory)
+        writer.add_summary(summary, step)
+        writer.flush()
