@@ -25,7 +25,9 @@ def model_fn(features, labels, mode, params):
     score = tf.squeeze(tf.compat.v1.layers.dense(net, 1, name="score"), axis=1)
     probabilities = tf.nn.softmax(logits)
     if mode == tf.estimator.ModeKeys.PREDICT:
-        names = tf.compat.v1.lookup.index_to_string_table_from_file(params["vocabulary"])
+        names = tf.compat.v1.lookup.StaticHashTable(tf.lookup.TextFileInitializer(
+            params["vocabulary"], tf.int64, tf.lookup.TextFileIndex.LINE_NUMBER,
+            tf.string, tf.lookup.TextFileIndex.WHOLE_LINE), default_value="?")
         ids = tf.tile(tf.range(3, dtype=tf.int64)[tf.newaxis, :], [tf.shape(logits)[0], 1])
         classes = names.lookup(ids, name="class_names")  # [batch, 3]: each score's class name
         predictions = {"probabilities": probabilities, "score": score}
