@@ -10,7 +10,6 @@ from modelmaker.estimator.mode_keys import ModeKeys
 _v1 = tf.compat.v1
 _FIELDS = ["mode", "predictions", "loss", "train_op", "eval_metric_ops", "export_outputs",
            "training_chief_hooks", "training_hooks", "scaffold", "evaluation_hooks", "prediction_hooks"]
-_MODES = (ModeKeys.TRAIN, ModeKeys.EVAL, ModeKeys.PREDICT)
 DEFAULT_SIGNATURE = tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY
 
 
@@ -111,8 +110,6 @@ class EstimatorSpec(collections.namedtuple("EstimatorSpec", _FIELDS)):
     def __new__(cls, mode, predictions=None, loss=None, train_op=None, eval_metric_ops=None,
                 export_outputs=None, training_chief_hooks=None, training_hooks=None, scaffold=None,
                 evaluation_hooks=None, prediction_hooks=None):
-        if mode not in _MODES:
-            raise ValueError(f"mode must be one of ModeKeys.TRAIN/EVAL/PREDICT {_MODES}, given: {mode!r}")
         predictions = _predictions(predictions, mode)
         return super().__new__(
             cls, mode=mode, predictions=predictions, loss=_loss(loss, mode), train_op=_train_op(train_op, mode),
