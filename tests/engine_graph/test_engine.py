@@ -47,6 +47,13 @@ def test_keep_checkpoint_max_and_no_graph_copies(trained):
     assert max(graph_events) < 512 * 12 * 12 * 4, graph_events
 
 
+def test_training_writes_loss_summaries_every_save_summary_steps(trained):
+    _, model_dir, *_ = trained
+    steps = {step for step, tags in _event_tags(model_dir).items() if "loss" in tags}
+    # MonitoredTrainingSession's summary hook records the step a run starts from plus one, as under Estimator.
+    assert steps == {1, 11, 21, 31}, sorted(steps)
+
+
 def test_training_past_max_steps_trains_nothing(trained):
     user, model_dir, *_ = trained
     runs = CountRuns()
@@ -107,6 +114,16 @@ def test_export_numbers_a_second_export_of_the_same_second_apart(trained, tmp_pa
     dirs = [graph.export_saved_model(user.model_fn, user.serving_input_receiver_fn, model_dir=model_dir,
                                      export_dir_base=str(tmp_path), params={}) for _ in range(2)]
     assert dirs[0] != dirs[1] and sorted(os.listdir(tmp_path)) == sorted(os.path.basename(d) for d in dirs)
+
+
+def test_phases_without_a_checkpoint_say_so(tmp_path):
+    from tests.engine_graph.conftest import User
+    user = User("tiny")
+    with pytest.raises(ValueError, match="no checkpoint in .*train first"):
+        graph.evaluate(user.model_fn, user.eval_input_fn, model_dir=str(tmp_path))
+    with pytest.raises(ValueError, match="no checkpoint in .*train first"):
+        graph.export_saved_model(user.model_fn, user.serving_input_receiver_fn, model_dir=str(tmp_path),
+                                 export_dir_base=str(tmp_path / "export"))
 
 
 def test_settings_reject_steps_and_secs_together():

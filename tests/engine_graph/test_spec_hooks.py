@@ -2,6 +2,7 @@
 
 import importlib.util
 
+import numpy as np
 import pytest
 import tensorflow as tf
 
@@ -91,3 +92,36 @@ def test_labels_for_a_model_fn_without_labels(tmp_path):
         raise AssertionError("not reached")
     with pytest.raises(ValueError, match="takes no `labels`"):
         graph.train(model_fn, lambda: (tf.ones([2, 4]), tf.ones([2])), model_dir=str(tmp_path), max_steps=1)
+
+
+def test_modelmaker_estimator_objects_on_every_stack(tmp_path):
+    """A model_fn written against modelmaker.estimator itself (no tf.estimator), here even on TF 2.15."""
+    from modelmaker.estimator import EstimatorSpec, ModeKeys, export
+
+    def model_fn(features, labels, mode):
+        value = tf.squeeze(tf.compat.v1.layers.dense(features, 1, name="value"), 1)
+        if mode == ModeKeys.PREDICT:
+            return EstimatorSpec(mode, predictions={"value": value},
+                                 export_outputs={"value": export.PredictOutput({"value": value})})
+        loss = tf.compat.v1.losses.mean_squared_error(labels, value)
+        train_op = tf.compat.v1.train.AdamOptimizer(0.1).minimize(
+            loss, global_step=tf.compat.v1.train.get_global_step())
+        return EstimatorSpec(mode, loss=loss, train_op=train_op,
+                             eval_metric_ops={"mse": tf.compat.v1.metrics.mean_squared_error(labels, value)})
+
+    def input_fn():
+        x = np.linspace(-1, 1, 32, dtype="float32").reshape(8, 4)
+        return tf.data.Dataset.from_tensor_slices((x, x.sum(axis=1))).batch(8).repeat(100)
+
+    def receiver_fn():
+        x = tf.compat.v1.placeholder(tf.float32, [None, 4], name="x")
+        return export.TensorServingInputReceiver(x, {"x": x})
+
+    model_dir = str(tmp_path / "model")
+    settings = graph.RunSettings(save_checkpoints_steps=50, log_step_count_steps=None, tf_random_seed=1)
+    assert graph.train(model_fn, input_fn, model_dir=model_dir, settings=settings) == 100  # 100 batches
+    assert graph.evaluate(model_fn, input_fn, model_dir=model_dir, steps=1)["mse"] < 0.05
+    export_dir = graph.export_saved_model(model_fn, receiver_fn, model_dir=model_dir,
+                                          export_dir_base=str(tmp_path / "export"))
+    # One head not named serving_default becomes the default too, as in tf.estimator.
+    assert sorted(tf.saved_model.load(export_dir).signatures) == ["serving_default", "value"]
