@@ -43,9 +43,8 @@ def _update_op(metric, name):
 def _make_local(variables):
     """Moves metric variables out of GLOBAL_VARIABLES (a checkpoint does not hold them) into LOCAL/METRIC."""
     graph = _v1.get_default_graph()
-    for key in (_v1.GraphKeys.GLOBAL_VARIABLES,):
-        collection = graph.get_collection_ref(key)
-        collection[:] = [v for v in collection if all(v is not m for m in variables)]
+    global_variables = graph.get_collection_ref(_v1.GraphKeys.GLOBAL_VARIABLES)
+    global_variables[:] = [v for v in global_variables if all(v is not m for m in variables)]
     for key in (_v1.GraphKeys.LOCAL_VARIABLES, _v1.GraphKeys.METRIC_VARIABLES):
         present = graph.get_collection(key)
         for variable in variables:
