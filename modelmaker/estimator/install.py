@@ -7,6 +7,7 @@ functions of tf-keras as `tf.compat.v1.layers` (TensorFlow's own are stubs under
 Where tensorflow-estimator imports (TensorFlow <= 2.15), it does nothing.
 """
 
+import functools
 import importlib
 import sys
 
@@ -14,6 +15,7 @@ _V1_NAMES = ("tensorflow.compat.v1", "tensorflow._api.v2.compat.v1")
 _V2_NAMES = ("tensorflow.compat.v2", "tensorflow._api.v2.compat.v2")
 
 
+@functools.lru_cache(maxsize=None)  # a failed import is retried on every call otherwise
 def has_real_estimator():
     """True where tensorflow-estimator imports, i.e. TensorFlow <= 2.15 (it fails to import on later ones)."""
     try:

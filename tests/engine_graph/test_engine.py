@@ -126,6 +126,15 @@ def test_phases_without_a_checkpoint_say_so(tmp_path):
                                  export_dir_base=str(tmp_path / "export"))
 
 
+def test_steps_must_be_positive(tmp_path):
+    from tests.engine_graph.conftest import User
+    user = User("tiny")
+    with pytest.raises(ValueError, match="steps must be > 0"):
+        graph.train(user.model_fn, user.train_input_fn, model_dir=str(tmp_path), steps=0)
+    with pytest.raises(ValueError, match="steps must be > 0"):
+        graph.evaluate(user.model_fn, user.eval_input_fn, model_dir=str(tmp_path), steps=0)
+
+
 def test_settings_reject_steps_and_secs_together():
     with pytest.raises(ValueError, match="set only one"):
         graph.RunSettings(save_checkpoints_steps=5, save_checkpoints_secs=60)

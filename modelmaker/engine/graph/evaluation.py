@@ -47,8 +47,10 @@ def evaluate(model_fn, input_fn, *, model_dir, params=None, settings=RunSettings
       hooks: extra SessionRunHooks (beside the spec's evaluation_hooks).
 
     Raises:
-      ValueError: no checkpoint to evaluate, or a metric named 'loss' or 'global_step'.
+      ValueError: steps <= 0, no checkpoint to evaluate, or a metric named 'loss' or 'global_step'.
     """
+    if steps is not None and steps <= 0:
+        raise ValueError(f"evaluate: steps must be > 0 or None (until the input ends), got {steps}.")
     checkpoint_path = checkpoint_path or tf.train.latest_checkpoint(model_dir)
     if not checkpoint_path:
         raise ValueError(f"evaluate: no checkpoint in {model_dir}: train first, or give checkpoint_path.")

@@ -37,9 +37,16 @@ def train(model_fn, input_fn, *, model_dir, params=None, settings=RunSettings(),
 
     Returns:
       The global step reached (the saved one when training was already past max_steps).
+
+    Raises:
+      ValueError: both max_steps and steps, or one of them <= 0; a model_fn or input_fn that breaks the
+        contract (see `calls`); tf.compat.v1.train.NanLossDuringTrainingError: the loss became NaN or Inf.
     """
     if max_steps is not None and steps is not None:
         raise ValueError(f"train: give max_steps ({max_steps}) or steps ({steps}), not both.")
+    for name, value in (("max_steps", max_steps), ("steps", steps)):
+        if value is not None and value <= 0:
+            raise ValueError(f"train: {name} must be > 0 or None, got {value}.")
     start = latest_step(model_dir)
     if max_steps is not None and start >= max_steps:
         _v1.logging.info(f"Skipping training: the checkpoint in {model_dir} is at step {start} >= "
