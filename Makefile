@@ -9,7 +9,11 @@ STAMP := $(VENV)/.modelmaker-installed
 MNIST_DATA ?= ../shared/data/mnist-10k
 DEMO_OUT ?= output/mnist-demo
 
-.PHONY: venv demo test test-fast bench clean
+VENV_CURRENT := .venv-current
+PY_CURRENT := $(VENV_CURRENT)/bin/python
+STAMP_CURRENT := $(VENV_CURRENT)/.modelmaker-installed
+
+.PHONY: venv venv-current demo test test-fast bench clean
 
 venv: $(STAMP)
 
@@ -26,6 +30,18 @@ $(STAMP): $(VENV)/bin/python setup.py
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
+
+# The current TensorFlow stack (no tf.estimator; modelmaker's own engine). install_requires still pins TF 2.15,
+# so the package goes in without its dependencies and requirements-current.txt (setup.py's [current] extra) beside it.
+venv-current: $(STAMP_CURRENT)
+
+$(STAMP_CURRENT): setup.py requirements-current.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found. Run: make PYTHON=/path/to/python3 venv-current"; exit 2; }
+	$(PYTHON) -m venv $(VENV_CURRENT)
+	$(PY_CURRENT) -m pip install --quiet --upgrade pip
+	$(PY_CURRENT) -m pip install --quiet --no-deps -e .
+	$(PY_CURRENT) -m pip install --quiet -r requirements-current.txt "pytest>=7" "hypothesis>=6"
+	@touch $(STAMP_CURRENT)
 
 demo: $(STAMP)
 	$(PY) examples/mnist/demo.py --data_url "$(MNIST_DATA)" --train_url "$(DEMO_OUT)"

@@ -2,6 +2,13 @@
 
 from setuptools import find_packages, setup
 
+
+def _requirements(path):
+    """Requirement lines of a pip requirements file, without comments."""
+    with open(path, encoding="utf-8") as f:
+        return [line.strip() for line in f if line.strip() and not line.startswith("#")]
+
+
 setup(
     name="modelmaker",
     version="0.1.0",
@@ -41,6 +48,9 @@ setup(
     ],
     extras_require={
         "test": ["pytest>=7", "hypothesis>=6", "moto[server]>=5.2,<6", "jsonschema>=4"],
+        # The current stack (`make venv-current`): install_requires still pins TF 2.15, so the Makefile installs
+        # this list beside a --no-deps install of the package.
+        "current": _requirements("requirements-current.txt"),
     },
     entry_points={"console_scripts": ["modelmaker=modelmaker.commands.cli:main"]},
 )
