@@ -33,7 +33,9 @@ def test_predict_response_parses_to_the_message_protobuf_builds(outputs, version
     for alias, array in outputs.items():
         want.outputs[alias].CopyFrom(tensors.to_proto(array))
     got = predict_pb2.PredictResponse.FromString(wire.predict_response(name, version, key, outputs))
-    assert got == want
+    # Compared as text: message == is False for a NaN value (NaN != NaN), and text shows every
+    # other value exactly (the shortest repr that reads back as the same float).
+    assert str(got) == str(want)
 
 
 @st.composite
