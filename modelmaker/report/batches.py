@@ -38,12 +38,15 @@ class Collected:
     repeats: bool = False
 
 
-def read(predictions, max_samples):
-    """Consumes prediction batches until `max_samples` are read; returns (batches, count,
-    capped, read). Of samples with a fingerprint (a repeating input) the first of each is kept."""
+def read(predictions, max_samples, max_batches=None):
+    """Consumes prediction batches until `max_samples` are read (or `max_batches` batches:
+    an evaluation's eval_steps); returns (batches, count, capped, read). Of samples with a
+    fingerprint (a repeating input) the first of each is kept."""
     batches, count, read, capped, seen = [], 0, 0, False, set()
     try:
-        for batch in predictions:
+        for number, batch in enumerate(predictions):
+            if max_batches is not None and number >= max_batches:
+                break
             size = _batch_size(batch)
             take = size if max_samples is None else min(size, max_samples - read)
             batch = {k: v[:take] for k, v in batch.items() if np.ndim(v) >= 1 and len(v) == size}

@@ -10,7 +10,7 @@ come from the dataset's `class_names` attribute when it has one (as Keras'
 `image_dataset_from_directory` sets it).
 
 The report reads what an evaluation reads: a Dataset or iterator tensors to their end
-(or `report_max_samples`), constant tensors once. An input that repeats forever is read up
+(or `eval_steps` batches of the eval split when set, or `report_max_samples`), constant tensors once. An input that repeats forever is read up
 to `report_max_samples`, and each distinct sample (by a fingerprint of its features and
 labels) is kept once.
 """
@@ -97,7 +97,9 @@ def collect(user, params, *, data_path, model_dir, split, checkpoint):
     predictions, repeats = _predict(user, params, data_path=data_path, model_dir=model_dir,
                                     split=split, checkpoint=checkpoint, found=found)
     try:
-        read = batches.read(predictions, params["report_max_samples"])
+        # The evaluation reads eval_steps batches when set: the report covers the same samples.
+        steps = params["eval_steps"] if split == "eval" else None
+        read = batches.read(predictions, params["report_max_samples"], max_batches=steps)
         collected = batches.assemble(*read, repeats=repeats)
         collected = dataclasses.replace(collected, class_names=found.get("class_names"))
     except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError) as e:

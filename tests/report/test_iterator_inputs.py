@@ -106,6 +106,20 @@ def test_iterator_inputs_are_read_to_their_end_by_check_and_the_report(project):
 
 
 @pytest.mark.slow
+def test_the_report_covers_the_eval_steps_batches_the_evaluation_covers(project):
+    tmp_path, module = project
+    data = ["--user_module", module, "--data_url", str(tmp_path / "data")]
+    out = tmp_path / "out"
+    trained = run_cli(["train", *data, "--train_url", str(out), "--report", *flags(dict(FAST, eval_steps=2))],
+                      module="modelmaker.cli", cwd=str(tmp_path))
+    assert trained.returncode == 0, trained.stderr
+    evaluation = json.loads((out / "result.json").read_text())["metrics"]
+    results = json.loads((out / "analysis" / "eval" / "model_analysis_results.json").read_text())
+    assert results["num_samples"] == 2 * BATCH  # of 297: the evaluation read 2 batches
+    assert results["overall"]["accuracy"] == pytest.approx(evaluation["accuracy"], abs=1e-6)
+
+
+@pytest.mark.slow
 def test_constant_tensors_stay_one_batch(project):
     tmp_path, module = project
     with open(module, "a") as f:
