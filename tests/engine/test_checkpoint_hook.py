@@ -11,7 +11,9 @@ import tensorflow as tf
 import modelmaker
 from modelmaker.engine.hooks import checkpoint as events
 
-MODULES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "modules")
+from tests.conftest import REPO
+
+MODULES = os.path.join(REPO, "tests", "modules")
 
 # tests/modules/tiny.py, holding its training data in the graph as a 400 KB constant (as the
 # MNIST example does).

@@ -83,8 +83,9 @@ def serving_input_receiver_fn():
 def trained(tmp_path_factory):
     """`modelmaker train --report` on the tiny classifier; returns (train_url, process)."""
     out = tmp_path_factory.mktemp("report") / "out"
-    proc = run_cli(["train", "--user_module", TINY, "--train_url", str(out), "--report", *flags(FAST)],
-                   module="modelmaker.cli")
+    # eval_steps null: the evaluation, and so the eval report, covers all 64 samples.
+    proc = run_cli(["train", "--user_module", TINY, "--train_url", str(out), "--report",
+                    *flags(dict(FAST, eval_steps=None))], module="modelmaker.cli")
     assert proc.returncode == 0, proc.stderr
     return out, proc
 

@@ -7,8 +7,7 @@ import os
 import pytest
 
 from modelmaker import estimator
-
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tests.conftest import REPO
 
 
 def load(name):
