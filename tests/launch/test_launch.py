@@ -24,12 +24,18 @@ TASK = textwrap.dedent("""
     role = task["type"]
     print(f"hello from {role} {task['index']}", flush=True)
     todo = json.loads(sys.argv[1]).get(role, "ok")
-    if todo == "fail":
-        sys.exit(3)
     if todo.startswith("spawn:"):  # leave a grandchild behind, then hang
         child = subprocess.Popen(["sleep", "600"])
         open(todo[6:], "w").write(str(child.pid))
         todo = "hang"
+    ready = sys.argv[2] if len(sys.argv) > 2 else None  # a folder where each task marks itself set up
+    if ready:
+        open(os.path.join(ready, f"{role}-{task['index']}"), "w").close()
+    if todo == "fail":  # with `ready`: once all argv[3] tasks are set up (bounded wait)
+        deadline = time.time() + 30
+        while ready and len(os.listdir(ready)) < int(sys.argv[3]) and time.time() < deadline:
+            time.sleep(0.05)
+        sys.exit(3)
     if todo == "hang":
         time.sleep(600)
 """)
@@ -49,9 +55,11 @@ def started_pids(output):
     return [int(p) for p in re.findall(r"pid (\d+)", line)]
 
 
-def run_local(shape, behaviour, **kwargs):
+def run_local(shape, behaviour, *, ready=(), **kwargs):
+    """Runs the stand-in tasks under the local supervisor; `ready` (folder, task count) makes
+    failing tasks wait until every task is set up."""
     out = io.StringIO()
-    command = [sys.executable, "-c", TASK, json.dumps(behaviour)]
+    command = [sys.executable, "-c", TASK, json.dumps(behaviour), *map(str, ready)]
     try:
         code = local.run(shape_lib.parse(shape), command, env=dict(os.environ), out=out, **kwargs)
     finally:
@@ -64,8 +72,10 @@ def run_local(shape, behaviour, **kwargs):
 @pytest.mark.slow
 def test_a_failing_task_stops_the_others_and_sets_the_exit_code(tmp_path):
     grandchild = tmp_path / "grandchild.pid"
+    ready = tmp_path / "ready"  # the workers fail once all four tasks have said hello
+    ready.mkdir()
     code, out = run_local("worker=2,ps=1", {"chief": f"spawn:{grandchild}", "ps": "hang",
-                                            "worker": "fail"}, timeout_secs=60)
+                                            "worker": "fail"}, ready=(ready, 4), timeout_secs=60)
     assert code == 3
     assert re.search(r"\[launch\] worker/\d failed \(exit code 3\); stopping the other tasks", out)
     for role in ("chief 0", "worker 0", "worker 1", "ps 0"):
