@@ -206,7 +206,6 @@ def _dims(shape):
     if isinstance(shape, tuple):
         return str(list(shape))
     return "unknown" if shape is None or shape.rank is None else str(shape.as_list())
-    return f"{getattr(dtype, 'name', dtype)} {dims}"
 
 
 def count_runs_hook():
