@@ -49,7 +49,7 @@ def main(argv=None, prog=PROG):
         from modelmaker.report.evaluate import evaluate
         logs.setup(verbose)
         if ignored:
-            logs.info(f"ignoring arguments modelmaker does not use: {' '.join(ignored)}")
+            logs.info(args_lib.ignored_note(ignored, run_params))
         evaluate(args.user_module, run_params, data_url=args.data_url, train_url=args.train_url,
                  split=args.split, output=args.output, export=args.export, cache_dir=args.cache_dir)
     except ModelmakerError as e:
