@@ -65,7 +65,8 @@ TABLE = {
              "on a non-zero exit (default `/opt/ml/output/failure`)"),
     ),
     VERTEX: (
-        Rule("AIP_TRAINING_DATA_URI", DATA_URL, "the training split (a file pattern: its folder)"),
+        Rule("AIP_TRAINING_DATA_URI", DATA_URL, "the training split (a file pattern: its folder; "
+             "a BigQuery `bq://` table is not mapped)"),
         Rule("AIP_VALIDATION_DATA_URI", EVAL_DATA_URL, "the validation split, as the parameter "
              "eval_data_url (as given)"),
         Rule("AIP_CHECKPOINT_DIR", TRAIN_URL, "checkpoints, events and records"),
@@ -100,6 +101,7 @@ SIGNS = {SAGEMAKER: ("SM_MODEL_DIR", "SM_HPS", "SM_CHANNELS", "SM_CHANNEL_"),
 PREFIXES, NAMES = ("SM_", "AIP_", "MA_", "MODELARTS_"), ("CLUSTER_SPEC",)
 EXPORT_LAYOUT = {SAGEMAKER: VERSIONS, VERTEX: FLAT, MODELARTS: FLAT}
 _EVAL_CHANNELS = ("EVAL", "VALIDATION", "TEST")
+_NOT_FOLDERS = ("bq://",)  # a BigQuery table is no data_url: the input functions read it themselves
 _CLUSTER_POOLS = {"workerpool0": "chief", "workerpool1": "worker", "workerpool2": "ps",
                   "workerpool3": "evaluator"}
 
@@ -112,8 +114,8 @@ class Platform:
       name: SageMaker, Vertex AI, ModelArts or local.
       signs: the variables it was recognised by, for the start-up line.
       locations: target -> value (data_url, train_url, export_to, events_to, analysis_to,
-        failure_file); `export_to` is relative to train_url for ModelArts.
-      sources: target (or parameter key) -> where it came from, e.g. "SageMaker SM_MODEL_DIR".
+        failure_file); ModelArts' export target follows train_url (`export_target`).
+      sources: target -> where it came from, e.g. "SageMaker SM_MODEL_DIR".
       layers: (source, {key: value}) parameter layers, lowest first (hyperparameters, eval data).
       tf_config: TF_CONFIG text derived from CLUSTER_SPEC, or None.
     """
@@ -189,7 +191,7 @@ def _sagemaker(environ, found):
 
 def _vertex(environ, found):
     get, locations, sources, layers = environ.get, {}, {}, []
-    if get("AIP_TRAINING_DATA_URI"):
+    if get("AIP_TRAINING_DATA_URI") and not get("AIP_TRAINING_DATA_URI").startswith(_NOT_FOLDERS):
         _put(locations, sources, DATA_URL, _folder_of_pattern(get("AIP_TRAINING_DATA_URI")),
              "Vertex AI AIP_TRAINING_DATA_URI")
     if get("AIP_VALIDATION_DATA_URI"):

@@ -61,6 +61,11 @@ def test_vertex_maps_its_folders_and_cluster_spec():
     assert cluster.jobs == {"chief": ("h0:2222",), "worker": ("h1:2222",), "ps": ("h2:2222",)}
 
 
+def test_vertex_leaves_a_bigquery_table_to_the_input_functions():
+    p = platforms.recognise({"AIP_TRAINING_DATA_URI": "bq://project.dataset.table", "AIP_MODEL_DIR": "/m"})
+    assert "data_url" not in p.locations and p.locations["export_to"] == "/m"
+
+
 def test_tf_config_wins_over_cluster_spec_and_a_bad_spec_is_named():
     env = environment.read({"CLUSTER_SPEC": "{not json", "TF_CONFIG": '{"cluster": {}, "task": {}}'})
     assert env.platform.name == "Vertex AI" and env.tf_config_source == "TF_CONFIG"
