@@ -43,7 +43,7 @@ def train_input_fn(path, params):
 eval_input_fn = train_input_fn
 '''
 MODULES = {
-    "canned": 'import tensorflow as tf\n\ncolumns = [tf.feature_column.numeric_column("x", shape=[4])]\n'
+    "canned": 'import tensorflow as tf\n\ncolumns = [tf.compat.v1.feature_column.numeric_column("x", shape=[4])]\n'
               "classifier = tf.estimator.DNNClassifier(hidden_units=[16], feature_columns=columns, n_classes=3)\n"
               + INPUTS,
     "subclass": "import tensorflow as tf\n\n\nclass MyEstimator(tf.estimator.Estimator):\n"
