@@ -20,7 +20,7 @@ DEFAULT_TRAIN_URL = "output"
 _PARAM = "param:"                              # the argparse dest prefix of a parameter flag
 _FLAG_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.]*")
 
-_DESCRIPTION = """Train and evaluate a user module with tf.estimator.train_and_evaluate, then
+_DESCRIPTION = """Train and evaluate a user module (the engine parameter: modelmaker or estimator), then
 export a SavedModel to <train_url>/export/<export_name>/<version>/.
 
 Parameters merge in this order: defaults < parameters file (--params, else
