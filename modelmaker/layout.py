@@ -5,6 +5,7 @@
       best.json  early_stopping.json            training controls' state (`modelmaker.controls`)
       modelmaker_done.json                      the chief's done-marker (`modelmaker.cluster.done`)
       modelmaker_done.<task>.json               a worker's done-marker (ps tasks wait for them)
+      modelmaker_stop.json                      the step synchronous trainers stop after (`cluster.sync_stop`)
       model.ckpt-<step>.*                       checkpoints
       eval/                                     evaluation events (TensorBoard, tuning metric)
       export/<export_name>/<N>/                 SavedModel versions, each with modelmaker_export.json
@@ -19,6 +20,7 @@ RESULT_FILE = "result.json"               # what the last run produced (`records
 BEST_RECORD = "best.json"                 # best_export's best score so far
 EARLY_STOPPING_STATE = "early_stopping.json"
 DONE_MARKER = "modelmaker_done.json"      # training in this train_url has ended
+STOP_MARKER = "modelmaker_stop.json"      # the agreed step synchronous trainers stop after
 CHECKPOINT_BASENAME = "model.ckpt"        # the prefix Estimator's CheckpointSaverHook uses
 EVAL_DIR = "eval"                         # evaluation summaries of an unnamed evaluation
 EXPORT_DIR = "export"                     # export/<name>/<N>/

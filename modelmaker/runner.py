@@ -114,7 +114,7 @@ def seed(random_seed):
 def controls(trainer):
     """The training controls of `trainer`'s run (`controls.assemble.Controls`)."""
     return assemble.assemble(trainer.params, model_dir=trainer.model_dir, max_steps=trainer.max_steps,
-                             export=trainer.export, log=logs.info)
+                             export=trainer.export, log=logs.info, plan=trainer.plan)
 
 
 def _train_as_chief(trainer, listeners=()):

@@ -13,7 +13,7 @@ import os
 import shutil
 import time
 
-from modelmaker.cluster import done
+from modelmaker.cluster import done, sync_stop
 
 POLL_SECS = 1.0
 
@@ -91,8 +91,9 @@ def wait(watch, seconds, *, sleep=time.sleep, clock=time.monotonic):
 
 @contextlib.contextmanager
 def marking_done(model_dir, *, global_step, task=None):
-    """Clears the done-marker of `task` (None: the chief), runs the block, then writes it with
-    reason `finished`, or `failed` when the block raised.
+    """Clears the done-marker of `task` (None: the chief, which also clears the agreed stop
+    step), runs the block, then writes it with reason `finished` (or the reason of the stop the
+    chief agreed with synchronous trainers), or `failed` when the block raised.
 
     Args:
       model_dir: the shared model directory.
@@ -100,10 +101,13 @@ def marking_done(model_dir, *, global_step, task=None):
       task: `marker_name(cluster)` for a worker; None for the chief.
     """
     done.clear(model_dir, task)
+    if task is None:
+        sync_stop.clear(model_dir)
     reason = "failed"
     try:
         yield
-        reason = "finished"
+        agreed = sync_stop.agreed_step(model_dir) if task is None else None
+        reason = agreed[1] if agreed else "finished"  # e.g. early stopping in lockstep
     finally:
         if done.read(model_dir, task) is None:  # early stopping may have written its own
             done.write(model_dir, reason=reason, global_step=global_step(), task=task)

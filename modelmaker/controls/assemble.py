@@ -3,7 +3,8 @@
 The metrics table, best export, early stopping and the tuning objective act after each
 evaluation, wherever it runs (the training process, a cluster's evaluator task, the chief's
 final evaluation): each is a plain callable `(metrics, checkpoint_path)` the engine calls. Early stopping also adds a
-hook on every training worker, a listener on the chief, and may lower the step limit.
+hook on every training worker (for trainers that step together, one that stops them all after
+the same step), a listener on the chief, and may lower the step limit.
 """
 
 import dataclasses
@@ -29,7 +30,7 @@ class Controls:
     max_steps: Optional[int] = None
 
 
-def assemble(params, *, model_dir, max_steps, export, log):
+def assemble(params, *, model_dir, max_steps, export, log, plan=None):
     """The `Controls` of `params` for a run in `model_dir`.
 
     Args:
@@ -38,6 +39,8 @@ def assemble(params, *, model_dir, max_steps, export, log):
       max_steps: the engine's step limit.
       export: the engine's `export` (best export writes its versions with it).
       log: a callable taking one line of text.
+      plan: this task's `cluster.strategies.Plan` (None: one process); trainers that step
+        together get hooks that stop them after the same step.
 
     Raises:
       ParamsError: a combination of parameters the controls cannot honour.
@@ -56,6 +59,8 @@ def assemble(params, *, model_dir, max_steps, export, log):
                                             exports_to_keep=params["exports_to_keep"], log=log))
     return Controls(
         after_evaluation=tuple(after),
-        hooks=(early_stopping.StopHook(watching),) if watching else (),
+        hooks=early_stopping.hooks(watching, model_dir=model_dir, log=log,
+                                   lockstep=plan is not None and plan.lockstep,
+                                   is_chief=plan is None or plan.cluster.is_chief),
         listeners=(early_stopping.DoneListener(watching),) if watching else (),
         max_steps=early_stopping.max_steps(watching, max_steps, log=log))
