@@ -3,6 +3,7 @@
     <train_url>/
       params.json  result.json                  the run records (`modelmaker.records`)
       best.json  early_stopping.json            training controls' state (`modelmaker.controls`)
+      best_claims/<step>                        which task writes the best export of a step
       modelmaker_done.json                      the chief's done-marker (`modelmaker.cluster.done`)
       modelmaker_done.<task>.json               a worker's done-marker (ps tasks wait for them)
       modelmaker_stop.json                      the step synchronous trainers stop after (`cluster.sync_stop`)
@@ -18,6 +19,7 @@ import os
 PARAMS_FILE = "params.json"               # the resolved parameters of the last run
 RESULT_FILE = "result.json"               # what the last run produced (`records.FitResult`)
 BEST_RECORD = "best.json"                 # best_export's best score so far
+BEST_CLAIMS = "best_claims"               # best_claims/<step>: the one task exporting that step
 EARLY_STOPPING_STATE = "early_stopping.json"
 DONE_MARKER = "modelmaker_done.json"      # training in this train_url has ended
 STOP_MARKER = "modelmaker_stop.json"      # the agreed step synchronous trainers stop after

@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from modelmaker import config, engine as engine_lib, layout, logs, records
 from modelmaker.cluster import roles, strategies, tf_config as cluster_lib
-from modelmaker.controls import assemble, cadence, eval_tables, tuning
+from modelmaker.controls import assemble, best_export, cadence, eval_tables, tuning
 from modelmaker.engine import checkpoints, export as export_lib
 from modelmaker.engine.hooks import assemble as hooks_lib, preemption
 from modelmaker.user import inputs, returns
@@ -34,6 +34,7 @@ def run(*, user, params, data_path, model_dir, started, faults=None, cluster=clu
         return _run_task(engine_lib.build(engine, **trainer_args))
     for path in export_lib.clean_leftovers(model_dir):
         logs.info(f"removed an unfinished export left by an earlier crash: {path}")
+    best_export.clear_claims(model_dir)  # this run's tasks claim the steps they export afresh
     params_file = _write_params(params, model_dir)
     seed(params["random_seed"])
     logs.info(cadence.describe(params, evaluator_task=plan.cluster.is_distributed))
