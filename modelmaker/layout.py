@@ -7,6 +7,7 @@
       modelmaker_done.json                      the chief's done-marker (`modelmaker.cluster.done`)
       modelmaker_done.<task>.json               a worker's done-marker (ps tasks wait for them)
       modelmaker_stop.json                      the step synchronous trainers stop after (`cluster.sync_stop`)
+      modelmaker_stop.<task>.json               a synchronous worker's request to stop (a signal)
       model.ckpt-<step>.*                       checkpoints
       eval/                                     evaluation events (TensorBoard, tuning metric)
       export/<export_name>/<N>/                 SavedModel versions, each with modelmaker_export.json
@@ -36,6 +37,11 @@ ANALYSIS_DIR = "analysis"                 # analysis/<split>/
 def done_marker(task=None):
     """The done-marker's file name: the chief's, or that of `task` (e.g. 'worker_0')."""
     return DONE_MARKER if task is None else f"modelmaker_done.{task}.json"
+
+
+def stop_request(task):
+    """The file name of `task`'s (e.g. 'worker_0') request that synchronous training stop."""
+    return f"modelmaker_stop.{task}.json"
 
 
 def eval_dir(model_dir, name=None):

@@ -91,8 +91,8 @@ def wait(watch, seconds, *, sleep=time.sleep, clock=time.monotonic):
 
 @contextlib.contextmanager
 def marking_done(model_dir, *, global_step, task=None):
-    """Clears the done-marker of `task` (None: the chief, which also clears the agreed stop
-    step), runs the block, then writes it with reason `finished` (or the reason of the stop the
+    """Clears the done-marker of `task` (None: the chief, which also clears the files of
+    `sync_stop`), runs the block, then writes it with reason `finished` (or the reason of the stop the
     chief agreed with synchronous trainers), or `failed` when the block raised.
 
     Args:
@@ -106,8 +106,8 @@ def marking_done(model_dir, *, global_step, task=None):
     reason = "failed"
     try:
         yield
-        agreed = sync_stop.agreed_step(model_dir) if task is None else None
-        reason = agreed[1] if agreed else "finished"  # e.g. early stopping in lockstep
+        agreed = sync_stop.agreed(model_dir) if task is None else None
+        reason = agreed["reason"] if agreed else "finished"  # e.g. early stopping in lockstep
     finally:
         if done.read(model_dir, task) is None:  # early stopping may have written its own
             done.write(model_dir, reason=reason, global_step=global_step(), task=task)

@@ -27,7 +27,7 @@ import tensorflow as tf
 
 from modelmaker.controls.target import Target
 from modelmaker import layout, records
-from modelmaker.cluster import done, sync_stop
+from modelmaker.cluster import done
 
 NAME = "early_stopping"
 STATE = layout.EARLY_STOPPING_STATE
@@ -133,18 +133,6 @@ class StopHook(tf.compat.v1.train.SessionRunHook):
     def after_run(self, run_context, run_values):
         if self._decision():
             run_context.request_stop()
-
-
-def hooks(watching, *, model_dir, lockstep, is_chief, log):
-    """The hooks that stop this trainer after an early-stop decision (none when `watching` is
-    None). `lockstep`: the trainers take each step together (`strategies.Plan.lockstep`), so the
-    chief decides the step every trainer stops after."""
-    if watching is None:
-        return ()
-    if lockstep:
-        return (sync_stop.SyncStopHook(model_dir, is_chief=is_chief, log=log,
-                                       wants_stop=Decision(watching) if is_chief else None),)
-    return (StopHook(watching),)
 
 
 class DoneListener(tf.compat.v1.train.CheckpointSaverListener):
