@@ -17,6 +17,7 @@ import time
 import tensorflow as tf
 
 from modelmaker import layout
+from tests.launch.test_launch import alive
 from tests.modules import tiny
 from tests.modules.tiny import model_fn, train_input_fn  # noqa: F401
 
@@ -39,14 +40,6 @@ def _others(kind):
     """Pids of other processes that arrived at `kind`."""
     names = os.listdir(_PARAMS["meet_dir"])
     return {int(n.split("-")[1]) for n in names if n.startswith(kind + "-")} - {os.getpid()}
-
-
-def _alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def _wait(condition):
@@ -75,5 +68,5 @@ def eval_input_fn(path, params):
 def serving_input_receiver_fn():
     if _final(_PARAMS):
         _arrive("export")
-        _wait(lambda: _others("export") or not any(_alive(p) for p in _others("eval")))
+        _wait(lambda: _others("export") or not any(alive(p) for p in _others("eval")))
     return tiny.serving_input_receiver_fn()
