@@ -6,6 +6,8 @@ None). Here both watch the model directory instead: they stop when the chief's d
 (`cluster.done`) appears, or when no new checkpoint has appeared for
 `cluster_idle_timeout_secs`. The chief runs the final evaluation and export itself, so the
 evaluator's job is the evaluation curve during training; it writes no records and no exports.
+A checkpoint the chief removed (keep_checkpoint_max) before the evaluator could read it is
+skipped for a newer one.
 """
 
 import contextlib
@@ -162,7 +164,7 @@ def evaluate_until_done(*, evaluate, watch, max_steps, start_delay_secs, throttl
         checkpoint = watch.latest()
         if checkpoint and checkpoint != evaluated:
             evaluated = checkpoint
-            step = int(evaluate(checkpoint).get("global_step", 0))
+            step = int((_evaluate(evaluate, checkpoint, log) or {}).get("global_step", 0))
             if max_steps is not None and step >= max_steps:
                 reason = f"evaluated step {step} >= max_steps {max_steps}"
                 break
@@ -171,9 +173,23 @@ def evaluate_until_done(*, evaluate, watch, max_steps, start_delay_secs, throttl
         # Training is over: the curve in eval/ ends at the last checkpoint, as Estimator's does.
         checkpoint = watch.latest() if watch.done() else None
         if checkpoint and checkpoint != evaluated:
-            evaluate(checkpoint)
+            _evaluate(evaluate, checkpoint, log)
     log(f"evaluator stopping: {reason}")
     return reason
+
+
+def _evaluate(evaluate, checkpoint, log):
+    """`evaluate(checkpoint)`, or None when the checkpoint was removed before it could be read:
+    the chief keeps only the newest keep_checkpoint_max, and may train faster than this task
+    evaluates. Any other failure is raised."""
+    try:
+        return evaluate(checkpoint)
+    except Exception:
+        if os.path.exists(checkpoint + ".index"):  # still there: not that
+            raise
+        log(f"checkpoint {os.path.basename(checkpoint)} was removed before it could be evaluated "
+            "(the chief keeps the newest keep_checkpoint_max); going on with a newer one")
+        return None
 
 
 def clean_worker_dir(model_dir, cluster):
