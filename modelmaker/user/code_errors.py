@@ -24,6 +24,7 @@ from modelmaker.errors import Interrupted, ModelmakerError
 
 _OURS = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # the package
 _TEMPLATES = os.path.join(_OURS, "templates") + os.sep  # user modules, though shipped with modelmaker
+_CONTRACT = os.path.join(_OURS, "estimator") + os.sep  # tf.estimator's names: a library to the user's code
 _LIBRARIES = tuple(sorted({os.path.realpath(sysconfig.get_paths()[key]) + os.sep
                            for key in ("stdlib", "platstdlib", "purelib", "platlib")}))
 _FRAMES_SHOWN = 2
@@ -152,6 +153,14 @@ def user_frames(frames):
     return [f for f in own[after + 1:] if not _is_ours(f.filename)]
 
 
+def import_frame(frames):
+    """The frame an import failure is shown at: the innermost of the user's own frames (neither
+    modelmaker's nor a library's), else the innermost that is not modelmaker's; None when none is."""
+    theirs = [f for f in frames if not _is_ours(f.filename) and "importlib" not in f.filename]
+    own = [f for f in theirs if not _is_library(f.filename)]
+    return (own or theirs or [None])[-1]
+
+
 def note_input(name, path, result, fn=None):
     """Records, for the current graph, that it reads `result` of the input function `name`."""
     import tensorflow as tf
@@ -261,7 +270,8 @@ def _is_ours(filename):
 
 
 def _is_library(filename):
-    return filename.startswith("<") or os.path.realpath(filename).startswith(_LIBRARIES)
+    return (filename.startswith("<") or filename.startswith(_CONTRACT)
+            or os.path.realpath(filename).startswith(_LIBRARIES))
 
 
 def _name(error):

@@ -4,6 +4,8 @@ A user module defines `model_fn(features, labels, mode[, params][, config])`,
 `train_input_fn(path, params)`, `eval_input_fn(path, params)` and
 `serving_input_receiver_fn()`. `load` accepts a module object, a dotted module name
 importable from the current directory, or a path to a `.py` file or a package folder.
+Before importing, `modelmaker.estimator.install()` provides `tf.estimator` and `tf.layers`
+where TensorFlow lacks them, so unchanged tf.estimator-style modules import on every stack.
 """
 
 import dataclasses
@@ -16,6 +18,7 @@ import traceback
 import types
 
 from modelmaker.errors import UserModuleError
+from modelmaker.user import code_errors
 
 REQUIRED = ("model_fn", "train_input_fn", "eval_input_fn", "serving_input_receiver_fn")
 # Optional hooks used by `modelmaker predict` / `serve` for raw inputs (ModelArts' customize_service).
@@ -109,6 +112,8 @@ def check(module, origin):
 
 
 def _import(spec, cwd):
+    from modelmaker import estimator  # imports TensorFlow
+    estimator.install()
     path = spec if os.path.isabs(spec) else os.path.join(cwd, spec)
     looks_like_path = spec.endswith(".py") or os.sep in spec or (os.altsep and os.altsep in spec)
     if looks_like_path or os.path.isdir(path) and os.path.isfile(os.path.join(path, "__init__.py")):
@@ -162,14 +167,13 @@ class _user_frames:
             return False
         if isinstance(exc, ModuleNotFoundError) and exc.name and self.spec.startswith(exc.name):
             return False  # the module itself is missing: reported by the caller
-        frames = [f for f in traceback.extract_tb(tb) if "importlib" not in f.filename
-                  and os.path.dirname(__file__) not in f.filename]
+        frame = code_errors.import_frame(traceback.extract_tb(tb))
         where = ""
-        if frames:
-            last = frames[-1]
-            where = f" at {last.filename}:{last.lineno}" + (f" (`{last.line}`)" if last.line else "")
+        if frame:
+            where = f" at {frame.filename}:{frame.lineno}" + (f" (`{frame.line}`)" if frame.line else "")
         raise UserModuleError(
-            f"importing your module `{self.spec}` failed{where}: {type(exc).__name__}: {exc}. "
+            f"importing your module `{self.spec}` failed{where}: {type(exc).__name__}: "
+            f"{str(exc).rstrip('.')}. "
             "This error is in your code (or a package it imports); fix it and run again.") from None
 
 
