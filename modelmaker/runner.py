@@ -13,8 +13,8 @@ import tensorflow as tf
 from tensorflow.python.framework import config as tf_config_lib
 
 from modelmaker import config, engine as engine_lib, layout, logs, records
-from modelmaker.cluster import roles, strategies, tf_config as cluster_lib
-from modelmaker.controls import assemble, cadence, eval_tables, tuning
+from modelmaker.cluster import roles, strategies, sync_stop, tf_config as cluster_lib
+from modelmaker.controls import assemble, best_export, cadence, eval_tables, tuning
 from modelmaker.engine import checkpoints, export as export_lib
 from modelmaker.engine.hooks import assemble as hooks_lib, preemption
 from modelmaker.user import inputs, returns
@@ -36,6 +36,7 @@ def run(*, user, params, data_path, model_dir, started, faults=None, cluster=clu
         return _run_task(engine_lib.build(engine, **trainer_args))
     for path in export_lib.clean_leftovers(model_dir):
         logs.info(f"removed an unfinished export left by an earlier crash: {path}")
+    best_export.clear_claims(model_dir)  # this run's tasks claim the steps they export afresh
     params_file = _write_params(params, model_dir)
     with seeded(params["random_seed"]):
         return _run_chief(engine_lib.build(engine, **trainer_args), params_file=params_file, started=started,
@@ -133,7 +134,7 @@ def seeded(random_seed):
 def controls(trainer):
     """The training controls of `trainer`'s run (`controls.assemble.Controls`)."""
     return assemble.assemble(trainer.params, model_dir=trainer.model_dir, max_steps=trainer.max_steps,
-                             export=trainer.export, log=logs.info)
+                             export=trainer.export, log=logs.info, plan=trainer.plan)
 
 
 def _train_as_chief(trainer, listeners=()):
@@ -177,8 +178,10 @@ def evaluate(trainer, checkpoint=None):
     """One evaluation of `checkpoint` (default: the newest), followed by the controls; a stop
     signal ends it after the current batch."""
     with preemption.watch() as stop:
-        # The evaluation runs on a one-process engine, which counts as saving checkpoints.
-        hooks = hooks_lib.for_evaluation(trainer.params, stop=stop, saved=True, log=logs.info)
+        # The checkpoint is saved already; whether "saved" by this task: the chief's (or one
+        # process's) final evaluation, not an evaluator task's.
+        hooks = hooks_lib.for_evaluation(trainer.params, stop=stop, saved=trainer.plan.cluster.is_chief,
+                                         log=logs.info)
         metrics = trainer.evaluate(checkpoint=checkpoint, hooks=hooks)
     # best export, early stopping and the tuning objective follow every evaluation
     evaluated = checkpoint or checkpoints.latest(trainer.model_dir)
@@ -189,16 +192,22 @@ def evaluate(trainer, checkpoint=None):
 
 def train_and_evaluate(trainer, listeners=()):
     """Trains with the controls, stopping gracefully on SIGTERM/SIGINT; returns the metrics."""
-    chosen, is_chief = controls(trainer), trainer.plan.role == cluster_lib.CHIEF
+    plan, model_dir = trainer.plan, trainer.model_dir
+    chosen, is_chief = controls(trainer), plan.cluster.is_chief
     with preemption.watch() as stop:
-        hooks, listeners = hooks_lib.for_run(chosen, stop=stop, model_dir=trainer.model_dir,
-                                             is_chief=is_chief, listeners=listeners, log=logs.info)
+        hooks, listeners = hooks_lib.for_run(chosen, stop=stop, model_dir=model_dir, is_chief=is_chief,
+                                             listeners=listeners, log=logs.info,
+                                             lockstep=plan.cluster if plan.lockstep else None)
         eval_hooks = hooks_lib.for_evaluation(trainer.params, stop=stop, saved=is_chief, log=logs.info)
         metrics = trainer.train_and_evaluate(max_steps=chosen.max_steps, hooks=hooks, listeners=listeners,
                                              eval_hooks=eval_hooks, after_evaluation=chosen.after_evaluation)
-        # A signal during the final evaluation, or on a task that saves no checkpoints:
-        # stop before the export.
-        stop.check(checkpoints.step(trainer.model_dir), saved=is_chief)
+        # A signal during the final evaluation, or on a task that saves no checkpoints, or on
+        # another trainer of synchronous training: stop before the export.
+        agreed = sync_stop.agreed(model_dir) if plan.lockstep else None
+        step = agreed["step"] if agreed else checkpoints.step(model_dir)
+        stop.check(step, saved=is_chief)
+        if agreed and agreed.get("signal"):
+            raise preemption.peer_interrupted(agreed, step, saved=is_chief)
     return metrics or {}
 
 

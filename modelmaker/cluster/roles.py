@@ -6,6 +6,8 @@ None). Here both watch the model directory instead: they stop when the chief's d
 (`cluster.done`) appears, or when no new checkpoint has appeared for
 `cluster_idle_timeout_secs`. The chief runs the final evaluation and export itself, so the
 evaluator's job is the evaluation curve during training; it writes no records and no exports.
+A checkpoint the chief removed (keep_checkpoint_max) before the evaluator could read it is
+skipped for a newer one.
 """
 
 import contextlib
@@ -13,7 +15,7 @@ import os
 import shutil
 import time
 
-from modelmaker.cluster import done
+from modelmaker.cluster import done, sync_stop
 
 POLL_SECS = 1.0
 
@@ -91,8 +93,9 @@ def wait(watch, seconds, *, sleep=time.sleep, clock=time.monotonic):
 
 @contextlib.contextmanager
 def marking_done(model_dir, *, global_step, task=None):
-    """Clears the done-marker of `task` (None: the chief), runs the block, then writes it with
-    reason `finished`, or `failed` when the block raised.
+    """Clears the done-marker of `task` (None: the chief, which also clears the files of
+    `sync_stop`), runs the block, then writes it with reason `finished` (or the reason of the stop the
+    chief agreed with synchronous trainers), or `failed` when the block raised.
 
     Args:
       model_dir: the shared model directory.
@@ -100,10 +103,13 @@ def marking_done(model_dir, *, global_step, task=None):
       task: `marker_name(cluster)` for a worker; None for the chief.
     """
     done.clear(model_dir, task)
+    if task is None:
+        sync_stop.clear(model_dir)
     reason = "failed"
     try:
         yield
-        reason = "finished"
+        agreed = sync_stop.agreed(model_dir) if task is None else None
+        reason = agreed["reason"] if agreed else "finished"  # e.g. early stopping in lockstep
     finally:
         if done.read(model_dir, task) is None:  # early stopping may have written its own
             done.write(model_dir, reason=reason, global_step=global_step(), task=task)
@@ -158,7 +164,7 @@ def evaluate_until_done(*, evaluate, watch, max_steps, start_delay_secs, throttl
         checkpoint = watch.latest()
         if checkpoint and checkpoint != evaluated:
             evaluated = checkpoint
-            step = int(evaluate(checkpoint).get("global_step", 0))
+            step = int((_evaluate(evaluate, checkpoint, log) or {}).get("global_step", 0))
             if max_steps is not None and step >= max_steps:
                 reason = f"evaluated step {step} >= max_steps {max_steps}"
                 break
@@ -167,9 +173,23 @@ def evaluate_until_done(*, evaluate, watch, max_steps, start_delay_secs, throttl
         # Training is over: the curve in eval/ ends at the last checkpoint, as Estimator's does.
         checkpoint = watch.latest() if watch.done() else None
         if checkpoint and checkpoint != evaluated:
-            evaluate(checkpoint)
+            _evaluate(evaluate, checkpoint, log)
     log(f"evaluator stopping: {reason}")
     return reason
+
+
+def _evaluate(evaluate, checkpoint, log):
+    """`evaluate(checkpoint)`, or None when the checkpoint was removed before it could be read:
+    the chief keeps only the newest keep_checkpoint_max, and may train faster than this task
+    evaluates. Any other failure is raised."""
+    try:
+        return evaluate(checkpoint)
+    except Exception:
+        if os.path.exists(checkpoint + ".index"):  # still there: not that
+            raise
+        log(f"checkpoint {os.path.basename(checkpoint)} was removed before it could be evaluated "
+            "(the chief keeps the newest keep_checkpoint_max); going on with a newer one")
+        return None
 
 
 def clean_worker_dir(model_dir, cluster):

@@ -131,6 +131,12 @@ class Plan:
         return self.cluster.task_type
 
     @property
+    def lockstep(self):
+        """True when several trainer processes advance the global step together (one all-reduce
+        over all of them per step): a stop during training must be agreed (`cluster.sync_stop`)."""
+        return self.distribute == "multi_worker_mirrored" and self.cluster.num_trainers > 1
+
+    @property
     def distributed(self):
         """True for a cluster or a multi-replica strategy: input functions must return a Dataset."""
         return self.cluster.is_distributed or self.distribute != "none"

@@ -50,6 +50,16 @@ class Cluster:
         return max(1, len(self.jobs.get(CHIEF, ())) + len(self.jobs.get(WORKER, ())))
 
     @property
+    def is_chief(self):
+        """True on the task that saves checkpoints, writes the records and exports: the chief
+        (TF_CONFIG's `master` is parsed as the chief), one process, and, by TensorFlow's rule,
+        worker 0 of a cluster without a chief (which `parse` refuses). Never on another worker,
+        a ps or the evaluator."""
+        if self.task_type == CHIEF:
+            return True
+        return self.task_type == WORKER and self.task_index == 0 and CHIEF not in self.jobs
+
+    @property
     def num_ps(self):
         return len(self.jobs.get(PS, ()))
 

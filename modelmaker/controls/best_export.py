@@ -8,10 +8,19 @@ always the best model. The best score is kept in `<train_url>/best.json` (and be
 version in `modelmaker_best.json`), so a restarted run compares against it and never exports a
 worse model. Estimator's own BestExporter compares `loss` unless told otherwise and exports
 unconditionally on its first evaluation after a restart (tensorflow/tensorflow#47396).
+
+One writer per step: in a cluster the evaluator task and the chief's final evaluation both
+evaluate the final checkpoint, often at the same moment, and both would find it the best. Before
+exporting a step, a task claims it by creating `<train_url>/best_claims/<step>` exclusively
+(O_CREAT | O_EXCL, atomic on local and network filesystems); a task that finds the claim taken
+leaves that step to its owner. The chief clears the claims when a run starts (`clear_claims`), so
+a step whose export crashed is claimed afresh by a rerun.
 """
 
 import json
 import os
+import socket
+import time
 
 import tensorflow as tf
 
@@ -22,6 +31,7 @@ from modelmaker.errors import ParamsError
 
 NAME = layout.BEST_EXPORT_NAME          # <train_url>/export/best/
 RECORD = layout.BEST_RECORD             # <train_url>/best.json
+CLAIMS = layout.BEST_CLAIMS             # <train_url>/best_claims/<step>
 VERSION_RECORD = layout.BEST_VERSION_RECORD  # inside each version folder
 
 
@@ -48,6 +58,35 @@ def read_best(model_dir, watched):
              records.read_json(os.path.join(newest, VERSION_RECORD)) if newest else None]
     found = [r for r in found if watched.matches(r) and isinstance(r.get("value"), (int, float))]
     return max(found, key=lambda r: r.get("global_step", 0), default=None)
+
+
+def claim(model_dir, step):
+    """True when this task is the first to claim the best export of `step` (see the module
+    docstring); False when another task has."""
+    folder = os.path.join(model_dir, CLAIMS)
+    os.makedirs(folder, exist_ok=True)
+    try:
+        fd = os.open(os.path.join(folder, str(step)), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump({"host": socket.gethostname(), "pid": os.getpid(), "time": time.time()}, f)
+    return True
+
+
+def clear_claims(model_dir):
+    """Removes the claims of earlier runs in `model_dir`; returns how many."""
+    folder = os.path.join(model_dir, CLAIMS)
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return 0
+    for name in names:
+        try:
+            os.unlink(os.path.join(folder, name))
+        except FileNotFoundError:
+            pass
+    return len(names)
 
 
 class BestExport:
@@ -81,6 +120,10 @@ class BestExport:
         if not self._watched.improved(value, best and best["value"]):
             self._log(f"best export: {self._watched.metric} {value:.6g} at step {step} does not beat "
                       f"{best['value']:.6g} (step {best['global_step']}); not exported")
+            return None
+        if not claim(self._model_dir, step):
+            self._log(f"best export: step {step} is exported by another task (it claimed "
+                      f"{CLAIMS}/{step} first); not exported here")
             return None
         record = {"metric": self._watched.metric, "mode": self._watched.mode, "value": value,
                   "global_step": step, "checkpoint": os.path.basename(checkpoint_path)}

@@ -8,7 +8,10 @@ metric with the best so far and counts the evaluations since the last improvemen
 than `min_delta`. Best and count live in `<train_url>/early_stopping.json`. When the count
 reaches `patience`:
 - `StopHook`, on every training worker, sees the decision (in memory, or in that file every
-  few seconds) and stops training;
+  few seconds) and stops training. Synchronous trainers (multi_worker_mirrored over several
+  processes) must stop after the same step, or those left wait in the all-reduce for ever:
+  there only the chief looks at the decision and turns it into one agreed step that every
+  trainer reads at a step boundary (`modelmaker.cluster.sync_stop.SyncStopHook`);
 - `DoneListener`, on the chief only, writes the done-marker (`modelmaker.cluster.done`)
   so that an evaluator and parameter servers stop too; Estimator alone leaves the evaluator
   waiting for `train_max_steps` forever.
@@ -103,20 +106,32 @@ class Monitor:
         return state
 
 
-class StopHook(tf.compat.v1.train.SessionRunHook):
-    """Stops training on this worker once the monitor has decided so."""
+class Decision:
+    """Whether to stop (`NAME`, the done-marker's reason) or not (None), from `watching`; reread from its file at most
+    every `poll_secs`, since an evaluator task may decide in another process."""
 
     def __init__(self, watching, *, poll_secs=POLL_SECS):
         self._monitor = watching
         self._poll_secs = poll_secs
         self._next_poll = 0.0
 
-    def after_run(self, run_context, run_values):
+    def __call__(self):
         now = time.monotonic()
-        if now >= self._next_poll:  # an evaluator task may have decided in another process
+        if now >= self._next_poll:
             self._monitor.reload()
             self._next_poll = now + self._poll_secs
-        if self._monitor.should_stop():
+        return NAME if self._monitor.should_stop() else None
+
+
+class StopHook(tf.compat.v1.train.SessionRunHook):
+    """Stops training on this worker once the monitor has decided so (a trainer that needs no
+    peer to take a step: one process, or asynchronous parameter-server training)."""
+
+    def __init__(self, watching, *, poll_secs=POLL_SECS):
+        self._decision = Decision(watching, poll_secs=poll_secs)
+
+    def after_run(self, run_context, run_values):
+        if self._decision():
             run_context.request_stop()
 
 

@@ -1,6 +1,12 @@
 """Tests for the ps/evaluator loops: they stop on the chief's done-marker or their idle timeout."""
 
+import os
+import re
+
+import pytest
+
 from modelmaker.cluster import done, roles
+from tests.launch.test_clusters import check_outputs, launch_local
 
 
 class Clock:
@@ -127,3 +133,20 @@ def test_evaluator_evaluates_the_last_checkpoint_once_the_chief_is_done(tmp_path
         watch=watch(tmp_path, clock, checkpoints), max_steps=None, start_delay_secs=0,
         throttle_secs=0, log=lambda line: None, sleep=clock.sleep, clock=clock)
     assert evaluated == ["ckpt-40"] and reason.startswith("the chief is done")
+
+
+VANISHING = os.path.join(os.path.dirname(os.path.abspath(__file__)), "vanishing.py")
+
+
+@pytest.mark.slow
+@pytest.mark.distributed
+def test_the_evaluator_goes_on_when_a_checkpoint_is_removed_before_it_is_read(tmp_path):
+    out_dir, hold = tmp_path / "out", tmp_path / "hold"
+    hold.touch()  # the chief waits after 15 batches until the evaluator has removed the checkpoints
+    code, output = launch_local("evaluator=1", VANISHING, out_dir, argv_tail=[
+        "--set", f"hold_file={hold}", "--set", "hold_after=15", "--set", f"vanish_url={out_dir}"])
+    assert code == 0, output
+    check_outputs(out_dir, output)
+    assert re.search(r"\[evaluator/0\] checkpoint model\.ckpt-\d+ was removed before it could be "
+                     r"evaluated", output), output
+    assert "[evaluator/0] evaluator stopping:" in output

@@ -1,5 +1,6 @@
 """Tests for TF_CONFIG parsing and validation (modelmaker.cluster.tf_config, modelmaker.environment)."""
 
+import dataclasses
 import json
 import os
 
@@ -31,6 +32,18 @@ def test_master_is_renamed_chief():
     assert parsed.task_type == "chief"
     assert parsed.tf_config() == {"cluster": {"chief": ["h0:1"], "ps": ["h3:1"]},
                                   "task": {"type": "chief", "index": 0}}
+
+
+def test_only_the_chief_is_chief():
+    chief = cluster_lib.parse(tf_config(kind="chief"))
+    master = cluster_lib.parse(tf_config({"master": ["h0:1"], "worker": ["h1:1"]}, kind="master"))
+    assert chief.is_chief and master.is_chief and cluster_lib.LOCAL.is_chief
+    others = [cluster_lib.parse(tf_config(kind=kind, index=index))
+              for kind, index in (("worker", 0), ("worker", 1), ("ps", 0), ("evaluator", 0))]
+    assert not any(task.is_chief for task in others), "worker 0 is not chief beside a chief"
+    # TensorFlow's rule for a cluster without a chief (which parse refuses): worker 0 is chief.
+    chiefless = cluster_lib.Cluster(jobs={"worker": ("h1:1", "h2:1")}, task_type="worker", task_index=0)
+    assert chiefless.is_chief and not dataclasses.replace(chiefless, task_index=1).is_chief
 
 
 def test_evaluator_is_taken_out_of_the_cluster():

@@ -24,11 +24,14 @@ QUICK = {"train_max_steps": TOTAL, "save_checkpoints_steps": 10, "eval_steps": 2
          "log_step_count_steps": 10, "cluster_idle_timeout_secs": 120}
 
 
-def launch_local(shape, tiny, out_dir, **extra):
-    """Runs `modelmaker launch --local SHAPE` in this process; returns (exit code, output)."""
+def launch_local(shape, tiny, out_dir, *, grace=30, argv_tail=(), **extra):
+    """Runs `modelmaker launch --local SHAPE` in this process; returns (exit code, output).
+    Tasks still running `grace` seconds after the chief succeeded are stopped (the output says so);
+    `argv_tail` ends the train arguments (e.g. `--set` of a module's own parameters)."""
     out = io.StringIO()
-    argv = ["--local", shape, "--grace", "30", "--timeout", "200", "--",
-            "--user_module", tiny, "--train_url", str(out_dir), *flags(dict(QUICK, **extra))]
+    argv = ["--local", shape, "--grace", str(grace), "--timeout", "200", "--",
+            "--user_module", tiny, "--train_url", str(out_dir), *flags(dict(QUICK, **extra)),
+            *argv_tail]
     try:
         code = launch.main(argv, environ=dict(os.environ, PYTHONPATH=REPO), out=out)
     finally:

@@ -5,11 +5,13 @@ Three kinds:
   progress line on the loss; the light checkpoint saver; the batch counter that user-code
   errors quote);
 - `for_run`: hooks around the whole run (the training controls' hooks and listeners, the
-  graceful stop on SIGTERM/SIGINT, the upload listener of a remote train_url);
+  graceful stop on SIGTERM/SIGINT, or for trainers that step together the agreed stop of
+  `cluster.sync_stop`, the upload listener of a remote train_url);
 - `for_evaluation`: hooks of each evaluation (a progress line every few seconds, the stop
   after the current batch on SIGTERM/SIGINT).
 """
 
+from modelmaker.cluster import roles, sync_stop
 from modelmaker.engine.hooks import checkpoint, preemption
 from modelmaker.user import code_errors
 from modelmaker.engine.hooks.progress import EvalProgressHook, ProgressHook
@@ -44,7 +46,7 @@ def in_model_fn(spec, config, *, mode, progress_every, max_steps, log, checkpoin
     return checkpoint.with_checkpoint_hook(spec, config) if checkpoint_hook else spec
 
 
-def for_run(controls, *, stop, model_dir, is_chief, listeners=(), log):
+def for_run(controls, *, stop, model_dir, is_chief, listeners=(), log, lockstep=None):
     """(hooks, listeners) a training run adds to the user's.
 
     Args:
@@ -54,8 +56,20 @@ def for_run(controls, *, stop, model_dir, is_chief, listeners=(), log):
       is_chief: whether this task saves checkpoints.
       listeners: more CheckpointSaverListeners (e.g. the remote train_url's upload).
       log: a callable taking one line of text.
+      lockstep: for trainers that take each step together, this task's `Cluster`: a signal and
+        the early-stop decision then stop every trainer after one agreed step (`sync_stop`).
     """
-    stop_hook = preemption.StopHook(stop, model_dir=model_dir, save=is_chief, log=log)
+    if lockstep is not None:
+        decision = controls.stop_decision
+
+        def wish():
+            reason = stop.wish(lockstep.name) or (decision and decision())
+            return {"reason": reason} if isinstance(reason, str) else reason
+        stop_hook = sync_stop.SyncStopHook(model_dir, is_chief=is_chief, wants_stop=wish, log=log,
+                                           task=roles.marker_name(lockstep),
+                                           peers=roles.ps_watch_list(lockstep))
+    else:
+        stop_hook = preemption.StopHook(stop, model_dir=model_dir, save=is_chief, log=log)
     return (*controls.hooks, stop_hook), (*controls.listeners, *listeners)
 
 

@@ -9,7 +9,10 @@ continues from that step.
         stop.check(step_of_latest_checkpoint)   # a signal during the final evaluation
 
 The signal handler only records the signal; training notices it after the current step, an
-evaluation after the current batch (the checkpoint it evaluates is already saved).
+evaluation after the current batch (the checkpoint it evaluates is already saved). Trainers that
+step together (multi_worker_mirrored over processes) must stop after the same step: there the
+signal is a wish the chief turns into one agreed step (`cluster.sync_stop`), the chief saves it,
+and every trainer exits with the signalled task's code (`peer_interrupted`).
 A second signal of the same kind acts at once (Ctrl-C twice quits without saving). The
 exit code is 128 + the signal number (143, 130): Kubeflow's training operator restarts
 pods that exit with these codes (train_util.go IsRetryableExitCode).
@@ -39,11 +42,13 @@ class StopRequest:
 
     def interrupted(self, step, *, saved=True):
         """The `Interrupted` error to raise for a stop at `step`."""
-        name = SIGNALS[self.signum]
-        where = (f"checkpoint saved at step {step}" if saved
-                 else f"stopped at step {step} (this task saves no checkpoints; the chief does)")
-        return Interrupted(f"received {name}: {where}; rerun the same command to continue",
-                           signal_name=name, step=step, exit_code=128 + int(self.signum))
+        return _interrupted("", SIGNALS[self.signum], step, saved=saved)
+
+    def wish(self, task):
+        """This task's reason to stop, for `cluster.sync_stop` (`task`: e.g. 'worker/0'), or None."""
+        if not self:
+            return None
+        return {"reason": "interrupted", "signal": SIGNALS[self.signum], "task": task}
 
     def check(self, step, *, saved=True):
         """Raises `Interrupted` at `step` (the latest checkpoint's) if a signal arrived.
@@ -55,6 +60,19 @@ class StopRequest:
         """
         if self:
             raise self.interrupted(step, saved=saved)
+
+
+def peer_interrupted(decided, step, *, saved):
+    """The `Interrupted` error of a task whose synchronous training stopped at `step` because
+    another task received a signal (`decided`: `cluster.sync_stop.interrupted`)."""
+    return _interrupted(f"{decided['task']} ", decided["signal"], step, saved=saved)
+
+
+def _interrupted(who, name, step, *, saved):
+    where = (f"checkpoint saved at step {step}" if saved
+             else f"stopped at step {step} (this task saves no checkpoints; the chief does)")
+    return Interrupted(f"{who}received {name}: {where}; rerun the same command to continue",
+                       signal_name=name, step=step, exit_code=128 + int(getattr(signal, name)))
 
 
 @contextlib.contextmanager
