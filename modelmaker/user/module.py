@@ -18,6 +18,7 @@ import traceback
 import types
 
 from modelmaker.errors import UserModuleError
+from modelmaker.user import code_errors
 
 REQUIRED = ("model_fn", "train_input_fn", "eval_input_fn", "serving_input_receiver_fn")
 # Optional hooks used by `modelmaker predict` / `serve` for raw inputs (ModelArts' customize_service).
@@ -173,14 +174,13 @@ class _user_frames:
             return False
         if isinstance(exc, ModuleNotFoundError) and exc.name and self.spec.startswith(exc.name):
             return False  # the module itself is missing: reported by the caller
-        frames = [f for f in traceback.extract_tb(tb) if "importlib" not in f.filename
-                  and os.path.dirname(__file__) not in f.filename]
+        frame = code_errors.import_frame(traceback.extract_tb(tb))
         where = ""
-        if frames:
-            last = frames[-1]
-            where = f" at {last.filename}:{last.lineno}" + (f" (`{last.line}`)" if last.line else "")
+        if frame:
+            where = f" at {frame.filename}:{frame.lineno}" + (f" (`{frame.line}`)" if frame.line else "")
         raise UserModuleError(
-            f"importing your module `{self.spec}` failed{where}: {type(exc).__name__}: {exc}. "
+            f"importing your module `{self.spec}` failed{where}: {type(exc).__name__}: "
+            f"{str(exc).rstrip('.')}. "
             "This error is in your code (or a package it imports); fix it and run again.") from None
 
 
