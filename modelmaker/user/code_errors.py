@@ -28,7 +28,9 @@ _CONTRACT = os.path.join(_OURS, "estimator") + os.sep  # tf.estimator's names: a
 _LIBRARIES = tuple(sorted({os.path.realpath(sysconfig.get_paths()[key]) + os.sep
                            for key in ("stdlib", "platstdlib", "purelib", "platlib")}))
 _FRAMES_SHOWN = 2
-_STRUCTURE_ERRORS = ("KeyError", "TypeError", "ValueError", "InvalidArgumentError")
+# Errors that usually mean the input is not what model_fn expects (AttributeError: Keras 3's losses on
+# labels None), shown with the structure of what the input gives.
+_STRUCTURE_ERRORS = ("KeyError", "TypeError", "ValueError", "AttributeError", "InvalidArgumentError")
 _HINT = "This error is in your code or data: fix it and run again (--verbose shows the full traceback)."
 _GRAPHS = weakref.WeakKeyDictionary()  # tf.Graph -> _Input: what each graph reads
 

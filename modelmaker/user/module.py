@@ -75,6 +75,7 @@ def load(spec, *, cwd=None):
         argument list modelmaker cannot call.
     """
     if isinstance(spec, types.ModuleType):
+        _install_estimator_names()
         module, origin = spec, getattr(spec, "__file__", None) or spec.__name__
     elif isinstance(spec, str) and spec.strip():
         module, origin = _import(spec.strip(), cwd or os.getcwd())
@@ -111,9 +112,15 @@ def check(module, origin):
     return UserModule(module=module, origin=origin, model_fn_args=args)
 
 
-def _import(spec, cwd):
+def _install_estimator_names():
+    """`modelmaker.estimator.install()`: tf.estimator and tf.layers where TensorFlow lacks them (a module
+    object given to `load` looks them up when its functions run, so it is installed for those too)."""
     from modelmaker import estimator  # imports TensorFlow
     estimator.install()
+
+
+def _import(spec, cwd):
+    _install_estimator_names()
     path = spec if os.path.isabs(spec) else os.path.join(cwd, spec)
     looks_like_path = spec.endswith(".py") or os.sep in spec or (os.altsep and os.altsep in spec)
     if looks_like_path or os.path.isdir(path) and os.path.isfile(os.path.join(path, "__init__.py")):
