@@ -5,6 +5,8 @@ saved."""
 import json
 import re
 
+import pytest
+
 from modelmaker import train
 from tests.conftest import TINY
 
