@@ -38,7 +38,7 @@ class UserCodeError(ModelmakerError):
 
     def __init__(self, error, *, doing, frames, structure=()):
         self.error, self.doing, self.frames = error, doing, list(frames)
-        self.structure = list(structure) if _name(error) in _STRUCTURE_ERRORS else []
+        self.structure = list(structure) if _about_structure(error) else []
         lines = [f"your code raised {_name(error)} while {doing}:"]
         for frame in self.frames[-_FRAMES_SHOWN:]:
             lines.append(f"  {frame.filename}:{frame.lineno} in {frame.name}")
@@ -53,6 +53,12 @@ class UserCodeError(ModelmakerError):
         """One line, for `modelmaker check`'s table."""
         where = f" at {self.frames[-1].filename}:{self.frames[-1].lineno}" if self.frames else ""
         return f"{exception_line(self.error)}{where} (while {self.doing})"
+
+
+def _about_structure(error):
+    """True for errors the input's structure explains: dtype, shape and key errors, and an op on
+    None (Keras 3's losses raise AttributeError on labels None, where Keras 2 raised ValueError)."""
+    return _name(error) in _STRUCTURE_ERRORS or (isinstance(error, AttributeError) and "'NoneType'" in str(error))
 
 
 class _Input:

@@ -43,7 +43,8 @@ CASES = {
         ["TypeError", "uint8", "train_input_fn gives labels uint8 [None]"]),
     "dataset without labels": (
         variant(("from_tensor_slices((features, labels)).repeat()", "from_tensor_slices(features).repeat()")),
-        LOSS, ["ValueError", "train_input_fn gives labels None: no labels"]),
+        # Keras 2's loss raises ValueError on labels None, Keras 3's AttributeError.
+        LOSS, ["Error: ", "train_input_fn gives labels None: no labels"]),
     "serving key that does not match": (
         variant(('ServingInputReceiver({"x": x}, {"x": x})', 'ServingInputReceiver({"pixels": x}, {"pixels": x})')),
         'x = features["x"]', ["while building model_fn in mode infer on serving_input_receiver_fn",
