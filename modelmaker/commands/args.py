@@ -12,7 +12,7 @@ import os
 from modelmaker import config as params_lib
 from modelmaker.errors import ParamsError
 
-_DESCRIPTION = """Train and evaluate a user module with tf.estimator.train_and_evaluate, then
+_DESCRIPTION = """Train and evaluate a user module (the engine parameter: modelmaker or estimator), then
 export a SavedModel to <train_url>/export/<export_name>/<version>/.
 
 Parameters merge in this order: defaults < parameters file (--params, else

@@ -28,7 +28,9 @@ _CONTRACT = os.path.join(_OURS, "estimator") + os.sep  # tf.estimator's names: a
 _LIBRARIES = tuple(sorted({os.path.realpath(sysconfig.get_paths()[key]) + os.sep
                            for key in ("stdlib", "platstdlib", "purelib", "platlib")}))
 _FRAMES_SHOWN = 2
-_STRUCTURE_ERRORS = ("KeyError", "TypeError", "ValueError", "InvalidArgumentError")
+# Errors that usually mean the input is not what model_fn expects (AttributeError: Keras 3's losses on
+# labels None), shown with the structure of what the input gives.
+_STRUCTURE_ERRORS = ("KeyError", "TypeError", "ValueError", "AttributeError", "InvalidArgumentError")
 _HINT = "This error is in your code or data: fix it and run again (--verbose shows the full traceback)."
 _GRAPHS = weakref.WeakKeyDictionary()  # tf.Graph -> _Input: what each graph reads
 
@@ -38,7 +40,7 @@ class UserCodeError(ModelmakerError):
 
     def __init__(self, error, *, doing, frames, structure=()):
         self.error, self.doing, self.frames = error, doing, list(frames)
-        self.structure = list(structure) if _about_structure(error) else []
+        self.structure = list(structure) if _name(error) in _STRUCTURE_ERRORS else []
         lines = [f"your code raised {_name(error)} while {doing}:"]
         for frame in self.frames[-_FRAMES_SHOWN:]:
             lines.append(f"  {frame.filename}:{frame.lineno} in {frame.name}")
@@ -53,12 +55,6 @@ class UserCodeError(ModelmakerError):
         """One line, for `modelmaker check`'s table."""
         where = f" at {self.frames[-1].filename}:{self.frames[-1].lineno}" if self.frames else ""
         return f"{exception_line(self.error)}{where} (while {self.doing})"
-
-
-def _about_structure(error):
-    """True for errors the input's structure explains: dtype, shape and key errors, and an op on
-    None (Keras 3's losses raise AttributeError on labels None, where Keras 2 raised ValueError)."""
-    return _name(error) in _STRUCTURE_ERRORS or (isinstance(error, AttributeError) and "'NoneType'" in str(error))
 
 
 class _Input:
