@@ -155,6 +155,14 @@ def user_frames(frames):
     return [f for f in own[after + 1:] if not _is_ours(f.filename)]
 
 
+def import_frame(frames):
+    """The frame an import failure is shown at: the innermost of the user's own frames (neither
+    modelmaker's nor a library's), else the innermost that is not modelmaker's; None when none is."""
+    theirs = [f for f in frames if not _is_ours(f.filename) and "importlib" not in f.filename]
+    own = [f for f in theirs if not _is_library(f.filename)]
+    return (own or theirs or [None])[-1]
+
+
 def note_input(name, path, result, fn=None):
     """Records, for the current graph, that it reads `result` of the input function `name`."""
     import tensorflow as tf
