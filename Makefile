@@ -1,6 +1,7 @@
 # modelmaker: `make demo` trains the MNIST example end to end; `make test` runs the test suite;
 # `make test-fast` runs it without the tests marked slow (processes, clusters, pip, benchmarks).
-# Both create .venv (Python 3.11) on first use and are safe to run again.
+# Both create .venv (Python 3.11, TensorFlow 2.15) on first use and are safe to run again.
+# `make test-current` runs the suite on current TensorFlow (.venv-current, no tf.estimator).
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -13,7 +14,7 @@ VENV_CURRENT := .venv-current
 PY_CURRENT := $(VENV_CURRENT)/bin/python
 STAMP_CURRENT := $(VENV_CURRENT)/.modelmaker-installed
 
-.PHONY: venv venv-current demo test test-fast bench clean
+.PHONY: venv venv-current demo test test-current test-fast bench clean
 
 venv: $(STAMP)
 
@@ -26,21 +27,24 @@ $(VENV)/bin/python:
 	  echo "       Run: make PYTHON=/path/to/python3.11 $(MAKECMDGOALS)"; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(VENV)/bin/python setup.py
+$(STAMP): $(VENV)/bin/python setup.py requirements-common.txt requirements-test.txt
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
 # The current TensorFlow stack (no tf.estimator; modelmaker's own engine). install_requires still pins TF 2.15,
-# so the package goes in without its dependencies and requirements-current.txt (setup.py's [current] extra) beside it.
+# so the package goes in without its dependencies, and requirements-current.txt (the common requirements and the
+# current TensorFlow pins) and requirements-test.txt beside it.
 venv-current: $(STAMP_CURRENT)
 
-$(STAMP_CURRENT): setup.py requirements-current.txt
+$(PY_CURRENT):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found. Run: make PYTHON=/path/to/python3 venv-current"; exit 2; }
 	$(PYTHON) -m venv $(VENV_CURRENT)
+
+$(STAMP_CURRENT): $(PY_CURRENT) setup.py requirements-common.txt requirements-current.txt requirements-test.txt
 	$(PY_CURRENT) -m pip install --quiet --upgrade pip
+	$(PY_CURRENT) -m pip install --quiet -r requirements-current.txt -r requirements-test.txt
 	$(PY_CURRENT) -m pip install --quiet --no-deps -e .
-	$(PY_CURRENT) -m pip install --quiet -r requirements-current.txt "pytest>=7" "hypothesis>=6"
 	@touch $(STAMP_CURRENT)
 
 demo: $(STAMP)
@@ -48,6 +52,9 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q tests
+
+test-current: $(STAMP_CURRENT)
+	$(PY_CURRENT) -m pytest -q tests
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow" tests

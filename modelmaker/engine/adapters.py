@@ -13,7 +13,7 @@ import traceback
 from modelmaker.engine.graph.calls import is_receiver, is_spec
 from modelmaker.engine.hooks import assemble
 from modelmaker.estimator import ModeKeys
-from modelmaker.user import code_errors
+from modelmaker.user import code_errors, keras_layers
 from modelmaker.errors import UserModuleError
 from modelmaker.user.returns import describe
 
@@ -42,9 +42,12 @@ def model_fn(user, *, progress_every=None, max_steps=None, log=None, checkpoint_
     def wrapped(features, labels, mode, params, config):
         given = {"features": features, "labels": labels, "mode": mode,
                  "params": params, "config": config}
+        since = keras_layers.new_graph()
         with code_errors.building_model_fn(features, labels, mode):
             spec = _call_model_fn(user, {name: given[name] for name in user.model_fn_args}, mode)
         _check_spec(spec, mode, user.origin)
+        if mode == ModeKeys.TRAIN:
+            keras_layers.check_training(spec, since, user.origin)
         return assemble.in_model_fn(spec, config, mode=mode, progress_every=progress_every,
                                     max_steps=max_steps, log=log, checkpoint_hook=checkpoint_hook)
     return wrapped

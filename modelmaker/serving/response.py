@@ -7,6 +7,7 @@ are written bare as `NaN`, `Infinity` and `-Infinity`, as TF Serving writes them
 """
 
 import base64
+import inspect
 import json
 
 import numpy as np
@@ -139,11 +140,19 @@ def metadata_body(name, version, signature_defs):
     Printed like TF Serving: proto field names, default values included, int64 as strings,
     and the signatures under the doubled key metadata.signature_def.signature_def.
     """
-    from google.protobuf import json_format
-    signatures = {key: json_format.MessageToDict(proto, preserving_proto_field_name=True,
-                                                 including_default_value_fields=True)
-                  for key, proto in sorted(signature_defs.items())}
+    signatures = {key: _with_defaults(proto) for key, proto in sorted(signature_defs.items())}
     return orjson.dumps({
         "model_spec": {"name": name, "signature_name": "", "version": str(version)},
         "metadata": {"signature_def": {"signature_def": signatures}},
     })
+
+
+def _with_defaults(proto):
+    """`proto` as a dict with proto field names and its default values printed too. protobuf 5.26
+    renamed the option: `including_default_value_fields` (protobuf 3.20, TensorFlow 2.15's) is
+    `always_print_fields_with_no_presence` since then (TensorFlow 2.21 comes with protobuf 7)."""
+    from google.protobuf import json_format
+    options = inspect.signature(json_format.MessageToDict).parameters
+    name = ("always_print_fields_with_no_presence" if "always_print_fields_with_no_presence" in options
+            else "including_default_value_fields")
+    return json_format.MessageToDict(proto, preserving_proto_field_name=True, **{name: True})

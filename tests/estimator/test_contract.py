@@ -19,8 +19,7 @@ def _real():
     return tfe.estimator
 
 
-needs_estimator = pytest.mark.skipif(not mm.has_real_estimator(),
-                                     reason="tensorflow-estimator does not import here (TensorFlow >= 2.16)")
+needs_estimator = pytest.mark.estimator
 
 
 def _tensors():

@@ -57,7 +57,7 @@ def test_install_provides_the_names_for_every_import_form():
     assert "'d/bias:0', 'd/kernel:0'" in out and "] 2 BasicRNNCell" in out
 
 
-@pytest.mark.skipif(not has_real_estimator(), reason="tensorflow-estimator does not import here (TF >= 2.16)")
+@pytest.mark.estimator
 def test_install_leaves_real_tf_estimator_alone():
     out = _run("""
         import modelmaker.estimator as mm

@@ -16,7 +16,7 @@ from modelmaker.commands import launch
 from tests.conftest import REPO, flags
 from tests.launch.test_launch import alive, started_pids
 
-pytestmark = pytest.mark.slow  # every test here starts processes
+pytestmark = [pytest.mark.slow, pytest.mark.distributed]  # every test here starts a cluster of processes
 
 TOTAL = 40  # train_max_steps: replica steps over the whole cluster
 QUICK = {"train_max_steps": TOTAL, "save_checkpoints_steps": 10, "eval_steps": 2,

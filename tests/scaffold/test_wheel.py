@@ -10,7 +10,8 @@ import pytest
 from .venvs import bare_venv, clean_env
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SOURCES = ("setup.py", "MANIFEST.in", "README.md", "requirements-current.txt", "modelmaker")
+SOURCES = ("setup.py", "MANIFEST.in", "README.md", "requirements-common.txt", "requirements-current.txt",
+           "requirements-test.txt", "modelmaker")
 
 
 def _build_wheel(tmp_path):

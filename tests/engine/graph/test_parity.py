@@ -12,12 +12,9 @@ import pytest
 import tensorflow as tf
 
 from modelmaker.engine import graph
-from modelmaker.estimator import has_real_estimator
 from tests.engine.graph.conftest import User
 
-pytestmark = pytest.mark.skipif(not has_real_estimator(),
-                                reason="tensorflow-estimator does not import here (TensorFlow >= 2.16): "
-                                       "the reference engine exists only on TensorFlow <= 2.15")
+pytestmark = pytest.mark.estimator  # the reference engine exists only on TensorFlow <= 2.15
 STEPS, SEED = 20, 11
 
 
