@@ -1,13 +1,16 @@
-"""`make bench`: modelmaker against hand-written tf.estimator and tf.keras, side by side in one run.
+"""`make bench`: modelmaker against its Estimator engine, a bare Session.run loop, hand-written
+tf.estimator and Keras, side by side in one run; optionally on current TensorFlow too.
 
-    .venv/bin/python bench/run.py                      # everything, 5 repeats (~8 min on 2 cores)
-    .venv/bin/python bench/run.py --only overhead      # one figure: overhead | e2e | startup | serve | grpc
+    .venv/bin/python bench/run.py                      # TF 2.15 figures, 3 repeats (~10 min on 2 cores)
+    .venv/bin/python bench/run.py --current_python .venv-current/bin/python   # + current TF
+    .venv/bin/python bench/run.py --only engine        # one figure (repeatable), see FIGURES
     .venv/bin/python bench/run.py --serving            # serving only (serve + grpc), 1 repeat, short training
     .venv/bin/python bench/run.py --quick              # plumbing check: a few steps, one repeat
 
 Every measurement runs in a fresh `bench/child.py` process, one at a time; repeats interleave
-the sides (modelmaker, tf.estimator, Keras, rotating the order) so that drift in machine load
-hits them alike. Prints a table, then as its last line one JSON object (see bench/README.md).
+the sides (rotating the order) so that drift in machine load hits them alike. The current-
+TensorFlow sides run their child processes with --current_python. Prints a table, then as its
+last line one JSON object (see bench/README.md).
 """
 
 import argparse
