@@ -18,8 +18,12 @@ STARTED = time.time()  # first thing: how long the interpreter took to start sho
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 import resource  # noqa: E402
 import sys  # noqa: E402
+
+# The checkout this bench belongs to, before an installed modelmaker (python puts bench/ first).
+sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _parse(argv):
