@@ -19,16 +19,16 @@ from modelmaker.user import inputs, returns
 
 
 def run(*, user, params, data_path, model_dir, started, faults=None, cluster=cluster_lib.LOCAL,
-        remote=None, engine=engine_lib.DEFAULT):
+        remote=None):
     """Runs the job; see `modelmaker.api.fit` for the contract. Returns a `records.FitResult`
     (None on a worker, ps or evaluator task: only the chief writes records and exports).
 
     `faults` (a `modelmaker.faults.Faults`) injects crashes for the fault-tolerance tests.
     `cluster` is this task's `cluster.tf_config.Cluster` (from TF_CONFIG).
     `remote` (a `storage.sync.TrainUrl`) mirrors `model_dir` to a remote train_url.
-    `engine` names the `Engine` implementation (a key of `modelmaker.engine.ENGINES`).
+    The `Engine` is the one `modelmaker.engine.choose` picks for the `engine` parameter and the plan.
     """
-    plan = _plan(user, params, cluster, data_path=data_path, model_dir=model_dir)
+    plan, engine = _plan(user, params, cluster, data_path=data_path, model_dir=model_dir)
     trainer_args = dict(user=user, params=params, plan=plan, model_dir=model_dir, data_path=data_path)
     if plan.role != cluster_lib.CHIEF:
         return _run_task(engine_lib.build(engine, **trainer_args))
@@ -66,16 +66,17 @@ def run(*, user, params, data_path, model_dir, started, faults=None, cluster=clu
 
 
 def _plan(user, params, cluster, *, data_path, model_dir):
-    """This task's `strategies.Plan`, said in the log; a run whose evaluations would never end
-    is refused here, before anything is written."""
+    """(this task's `strategies.Plan`, the engine's name), said in the log; a run whose
+    evaluations would never end is refused here, before anything is written."""
     plan = strategies.plan(params["distribute"], cluster, strategies.local_devices(),
                            train_max_steps=params["train_max_steps"])
+    engine, why = engine_lib.choose(params, plan)
     logs.info(f"modelmaker | user module {user.origin} | train_url {model_dir}")
-    logs.info(plan.describe())
+    logs.info(f"{plan.describe()} | engine {engine}{f' ({why})' if why else ''}")
     if plan.role in (cluster_lib.CHIEF, cluster_lib.EVALUATOR):
         inputs.refuse_endless_evaluation(params, returns.checked(user, params, training=False,
                                                                  data_path=data_path, plan=plan))
-    return plan
+    return plan, engine
 
 
 def _say_where_training_starts(max_steps, before, model_dir):

@@ -1,9 +1,10 @@
 """Provides `Engine`: the one seam between modelmaker and the code that trains a model.
 
 The runner, the cluster tasks, the evaluation report and `modelmaker check` talk to this
-interface only. `modelmaker/engine/estimator/` is the reference implementation (on
-tf.estimator); `modelmaker.engine.build` chooses one by name. The interface knows no
-tf.estimator type:
+interface only. `modelmaker/engine/graph/` is modelmaker's own implementation (one process, on
+tf.compat.v1 graph mode), `modelmaker/engine/estimator/` the reference one (on tf.estimator);
+`modelmaker.engine.build` chooses one from the `engine` parameter and the plan. The interface
+knows no tf.estimator type:
 
 - hooks are `tf.compat.v1.train.SessionRunHook`s, listeners
   `tf.compat.v1.train.CheckpointSaverListener`s (they run on the chief, around each save);
@@ -55,6 +56,13 @@ class Engine(abc.ABC):
     def max_steps(self):
         """The engine's step limit: the plan's, else train_max_steps (None: until the input ends)."""
         return self.plan.max_steps if self.plan else self.params["train_max_steps"]
+
+    def input_fn(self, *, training):
+        """The user's training or evaluation input function as the engine calls it: checked, with
+        the data path and a fresh copy of the params (`modelmaker.user.returns.checked`)."""
+        from modelmaker.user import returns  # imports TensorFlow
+        return returns.checked(self.user, self.params, training=training, data_path=self.data_path,
+                               plan=self.plan)
 
     @abc.abstractmethod
     def check_serving_graph(self) -> None:

@@ -24,6 +24,7 @@ from modelmaker.errors import Interrupted, ModelmakerError
 
 _OURS = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # the package
 _TEMPLATES = os.path.join(_OURS, "templates") + os.sep  # user modules, though shipped with modelmaker
+_CONTRACT = os.path.join(_OURS, "estimator") + os.sep  # tf.estimator's names: a library to the user's code
 _LIBRARIES = tuple(sorted({os.path.realpath(sysconfig.get_paths()[key]) + os.sep
                            for key in ("stdlib", "platstdlib", "purelib", "platlib")}))
 _FRAMES_SHOWN = 2
@@ -261,7 +262,8 @@ def _is_ours(filename):
 
 
 def _is_library(filename):
-    return filename.startswith("<") or os.path.realpath(filename).startswith(_LIBRARIES)
+    return (filename.startswith("<") or filename.startswith(_CONTRACT)
+            or os.path.realpath(filename).startswith(_LIBRARIES))
 
 
 def _name(error):

@@ -4,6 +4,8 @@ A user module defines `model_fn(features, labels, mode[, params][, config])`,
 `train_input_fn(path, params)`, `eval_input_fn(path, params)` and
 `serving_input_receiver_fn()`. `load` accepts a module object, a dotted module name
 importable from the current directory, or a path to a `.py` file or a package folder.
+Before importing, `modelmaker.estimator.install()` provides `tf.estimator` and `tf.layers`
+where TensorFlow lacks them, so unchanged tf.estimator-style modules import on every stack.
 """
 
 import dataclasses
@@ -109,6 +111,8 @@ def check(module, origin):
 
 
 def _import(spec, cwd):
+    from modelmaker import estimator  # imports TensorFlow
+    estimator.install()
     path = spec if os.path.isabs(spec) else os.path.join(cwd, spec)
     looks_like_path = spec.endswith(".py") or os.sep in spec or (os.altsep and os.altsep in spec)
     if looks_like_path or os.path.isdir(path) and os.path.isfile(os.path.join(path, "__init__.py")):

@@ -10,10 +10,9 @@ import tensorflow as tf
 
 from modelmaker import environment, logs
 from modelmaker.cluster import tf_config as cluster_lib
-from modelmaker.engine import base, checkpoints, export as export_lib, warm_start
-from modelmaker.engine.estimator import adapters, precheck, run_config, specs
+from modelmaker.engine import adapters, base, export as export_lib, failures, precheck, warm_start
+from modelmaker.engine.estimator import run_config, specs
 from modelmaker.engine.hooks.progress import StepCounter
-from modelmaker.errors import CheckpointError
 
 
 class EstimatorEngine(base.Engine):
@@ -70,12 +69,12 @@ class EstimatorEngine(base.Engine):
     def train(self, *, max_steps, hooks=(), listeners=()):
         counter = StepCounter()
         with self._translated(counter):
-            self.local.train(specs.input_fn(self, training=True), max_steps=max_steps,
+            self.local.train(self.input_fn(training=True), max_steps=max_steps,
                              hooks=[*hooks, counter], saving_listeners=list(listeners))
 
     def evaluate(self, *, checkpoint=None, steps=base.EVAL_STEPS, hooks=()):
         steps = self.params["eval_steps"] if steps is base.EVAL_STEPS else steps
-        return self.local.evaluate(specs.input_fn(self, training=False), steps=steps,
+        return self.local.evaluate(self.input_fn(training=False), steps=steps,
                                    hooks=list(hooks), checkpoint_path=checkpoint)
 
     def export(self, base, *, checkpoint, global_step, before_publish=None):
@@ -91,40 +90,4 @@ class EstimatorEngine(base.Engine):
         return estimator.predict(input_fn, checkpoint_path=checkpoint, yield_single_examples=False)
 
     def _translated(self, counter):
-        return _Translated(self.model_dir, counter)
-
-
-class _Translated:
-    """Turns TensorFlow's errors of a training run into the user's: checkpoints of another
-    model, and a loss that became NaN or Inf (naming the step and the last good checkpoint)."""
-
-    def __init__(self, model_dir, counter):
-        self._model_dir = model_dir
-        self._counter = counter
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, error, tb):
-        if isinstance(error, (tf.errors.NotFoundError, tf.errors.InvalidArgumentError)):
-            if "Restoring from checkpoint failed" in str(error):
-                raise CheckpointError(
-                    f"train_url {self._model_dir} holds checkpoints of a different model: "
-                    f"{_first_line(error.message)}. Use a new --train_url, or delete that folder to "
-                    "start over.") from None
-        if isinstance(error, tf.compat.v1.train.NanLossDuringTrainingError):
-            raise _diverged(self._model_dir, self._counter.step) from None
-        return False
-
-
-def _diverged(model_dir, step):
-    latest = checkpoints.latest(model_dir)
-    good = f"{latest} (step {checkpoints.step(model_dir)})" if latest else "none yet"
-    return CheckpointError(
-        f"loss became NaN or Inf at step {step}; the last good checkpoint is {good}. Lower the "
-        "learning rate, check the input for NaN/Inf, or clip gradients; rerunning resumes from "
-        "that checkpoint.")
-
-
-def _first_line(text):
-    return text.strip().splitlines()[0] if text.strip() else text
+        return failures.translated(self.model_dir, counter)

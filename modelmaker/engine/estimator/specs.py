@@ -1,6 +1,6 @@
 """Provides `build`: the TrainSpec and EvalSpec of a run, from the engine and what the run adds.
 
-Input functions are the user's, checked (`modelmaker.user.returns`); hooks and listeners come
+Input functions are the user's, checked (`Engine.input_fn`); hooks and listeners come
 from `modelmaker.engine.hooks.assemble`; the after-evaluation controls (best export, early
 stopping, tuning objective) run as one Estimator exporter, so they follow every evaluation
 train_and_evaluate makes.
@@ -8,23 +8,15 @@ train_and_evaluate makes.
 
 import tensorflow as tf
 
-from modelmaker.user import returns
-
-
-def input_fn(engine, *, training):
-    """The engine's checked training or evaluation input function (`user.returns.checked`)."""
-    return returns.checked(engine.user, engine.params, training=training, data_path=engine.data_path,
-                           plan=engine.plan)
-
 
 def build(engine, *, max_steps, hooks=(), listeners=(), eval_hooks=(), after_evaluation=()):
     """(TrainSpec, EvalSpec) of `engine` (an `EstimatorEngine`) training to `max_steps`."""
     params = engine.params
     train_spec = tf.estimator.TrainSpec(
-        input_fn=input_fn(engine, training=True), max_steps=max_steps, hooks=list(hooks),
+        input_fn=engine.input_fn(training=True), max_steps=max_steps, hooks=list(hooks),
         saving_listeners=list(listeners))
     eval_spec = tf.estimator.EvalSpec(
-        input_fn=input_fn(engine, training=False), steps=params["eval_steps"],
+        input_fn=engine.input_fn(training=False), steps=params["eval_steps"],
         start_delay_secs=params["eval_start_delay_secs"], throttle_secs=params["eval_throttle_secs"],
         hooks=list(eval_hooks), exporters=[AfterEvaluation(after_evaluation)] if after_evaluation else None)
     return train_spec, eval_spec

@@ -8,9 +8,10 @@ import inspect
 
 import tensorflow as tf
 
-from modelmaker.estimator import EstimatorSpec, ModeKeys, metrics
+from modelmaker.estimator import EstimatorSpec, ModeKeys, export, metrics
 
 _v1 = tf.compat.v1
+_RECEIVERS = (export.ServingInputReceiver, export.TensorServingInputReceiver)
 
 
 class IteratorInitializerHook(_v1.train.SessionRunHook):
@@ -57,10 +58,19 @@ def input_tensors(input_fn, mode, params, config=None):
     return result, None, hooks
 
 
+def _is_real_estimator(value, *names):
+    """True for an object of tf.estimator's classes `names` (where tensorflow-estimator imports)."""
+    return type(value).__name__ in names and type(value).__module__.startswith("tensorflow_estimator")
+
+
 def is_spec(value):
     """True for modelmaker's EstimatorSpec and tf.estimator's (where tensorflow-estimator imports)."""
-    return isinstance(value, EstimatorSpec) or (
-        type(value).__name__ == "EstimatorSpec" and type(value).__module__.startswith("tensorflow_estimator"))
+    return isinstance(value, EstimatorSpec) or _is_real_estimator(value, "EstimatorSpec")
+
+
+def is_receiver(value):
+    """True for a ServingInputReceiver or TensorServingInputReceiver, modelmaker's or tf.estimator's."""
+    return isinstance(value, _RECEIVERS) or _is_real_estimator(value, *(r.__name__ for r in _RECEIVERS))
 
 
 def model_spec(model_fn, features, labels, mode, params, config=None):

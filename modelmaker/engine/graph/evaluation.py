@@ -54,6 +54,7 @@ def evaluate(model_fn, input_fn, *, model_dir, params=None, settings=RunSettings
     checkpoint_path = checkpoint_path or tf.train.latest_checkpoint(model_dir)
     if not checkpoint_path:
         raise ValueError(f"evaluate: no checkpoint in {model_dir}: train first, or give checkpoint_path.")
+    settings = settings.in_dir(model_dir)
     with tf.Graph().as_default():
         _v1.set_random_seed(settings.tf_random_seed)
         global_step = _v1.train.get_or_create_global_step()

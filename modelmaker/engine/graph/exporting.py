@@ -16,7 +16,6 @@ from modelmaker.engine.graph.settings import RunSettings
 from modelmaker.estimator import ModeKeys
 
 _v1 = tf.compat.v1
-_RECEIVER_FIELDS = ("features", "receiver_tensors", "receiver_tensors_alternatives")
 
 
 def export_saved_model(model_fn, serving_input_receiver_fn, *, model_dir, export_dir_base, params=None,
@@ -40,6 +39,7 @@ def export_saved_model(model_fn, serving_input_receiver_fn, *, model_dir, export
         raise ValueError(f"export: no checkpoint in {model_dir}: train first, or give checkpoint_path.")
     export_dir = _numbered_dir(export_dir_base)
     temp_dir = os.path.join(export_dir_base, f"temp-{os.path.basename(export_dir)}")
+    settings = settings.in_dir(model_dir)
     with tf.Graph().as_default():
         _v1.set_random_seed(settings.tf_random_seed)
         _v1.train.get_or_create_global_step()
@@ -58,7 +58,7 @@ def export_saved_model(model_fn, serving_input_receiver_fn, *, model_dir, export
 
 def _receiver(serving_input_receiver_fn):
     receiver = serving_input_receiver_fn()
-    if not all(hasattr(receiver, field) for field in _RECEIVER_FIELDS):
+    if not calls.is_receiver(receiver):
         raise ValueError(f"serving_input_receiver_fn {getattr(serving_input_receiver_fn, '__name__', '')} must "
                          "return a tf.estimator.export.ServingInputReceiver or TensorServingInputReceiver, got "
                          f"{type(receiver).__name__}.")

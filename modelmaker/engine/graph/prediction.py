@@ -10,11 +10,12 @@ _v1 = tf.compat.v1
 
 
 def predict(model_fn, input_fn, *, model_dir, params=None, settings=RunSettings(), checkpoint_path=None,
-            hooks=(), predict_keys=None):
+            hooks=(), predict_keys=None, yield_single_examples=True):
     """Yields the predictions of each example of `input_fn` (until it ends) as {key: value}.
 
     A model_fn whose predictions are one Tensor yields that tensor's rows. `predict_keys` limits the
     keys of a dict. All prediction tensors must share the batch (first) dimension.
+    `yield_single_examples` False yields each batch as it is (a dict of arrays, or an array).
 
     Raises:
       ValueError: no checkpoint, an unknown predict key, or predictions of different batch sizes.
@@ -22,6 +23,7 @@ def predict(model_fn, input_fn, *, model_dir, params=None, settings=RunSettings(
     checkpoint_path = checkpoint_path or tf.train.latest_checkpoint(model_dir)
     if not checkpoint_path:
         raise ValueError(f"predict: no checkpoint in {model_dir}: train first, or give checkpoint_path.")
+    settings = settings.in_dir(model_dir)
     with tf.Graph().as_default():
         _v1.set_random_seed(settings.tf_random_seed)
         _v1.train.get_or_create_global_step()
@@ -33,7 +35,11 @@ def predict(model_fn, input_fn, *, model_dir, params=None, settings=RunSettings(
         with _v1.train.MonitoredSession(session_creator=creator,
                                         hooks=[*input_hooks, *hooks, *spec.prediction_hooks]) as session:
             while not session.should_stop():
-                yield from _rows(session.run(fetches))
+                batch = session.run(fetches)
+                if yield_single_examples:
+                    yield from _rows(batch)
+                else:
+                    yield batch
 
 
 def _selected(predictions, keys):

@@ -1,4 +1,9 @@
-"""`RunSettings`: how the graph engine runs a model (Estimator's RunConfig, minus the cluster)."""
+"""`RunSettings`: how the graph engine runs a model (Estimator's RunConfig, minus the cluster).
+
+It is also the `config` a model_fn that takes one receives: besides its fields it answers what a
+one-process RunConfig answers (`is_chief` True, `task_type` 'worker', `task_id` 0,
+`num_ps_replicas` 0, `num_worker_replicas` 1, an empty `cluster_spec`, no `train_distribute`).
+"""
 
 import dataclasses
 from typing import Any, Optional
@@ -19,6 +24,7 @@ class RunSettings:
       log_step_count_steps: log loss and steps/s every N steps (0 or None: never).
       tf_random_seed: graph-level random seed of every graph the engine builds.
       session_config: a tf.compat.v1.ConfigProto for every session.
+      model_dir: the model directory (the graph functions fill it in when it is None).
     """
 
     save_checkpoints_steps: Optional[int] = None
@@ -29,6 +35,20 @@ class RunSettings:
     log_step_count_steps: Optional[int] = 100
     tf_random_seed: Optional[int] = None
     session_config: Any = None
+    model_dir: Optional[str] = None
+
+    # What a one-process RunConfig answers (a model_fn may read them from `config`).
+    is_chief = True
+    task_type = "worker"
+    task_id = 0
+    num_ps_replicas = 0
+    num_worker_replicas = 1
+    global_id_in_cluster = 0
+    master = ""
+    evaluation_master = ""
+    train_distribute = None
+    eval_distribute = None
+    device_fn = None
 
     def __post_init__(self):
         if self.save_checkpoints_steps and self.save_checkpoints_secs:
@@ -39,6 +59,16 @@ class RunSettings:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
                 raise ValueError(f"RunSettings.{name} must be a whole number >= 0 or None, got {value!r}.")
+
+    @property
+    def cluster_spec(self):
+        """An empty tf.train.ClusterSpec: one process."""
+        import tensorflow as tf
+        return tf.train.ClusterSpec({})
+
+    def in_dir(self, model_dir):
+        """These settings with `model_dir` filled in (unchanged when already set)."""
+        return self if self.model_dir else dataclasses.replace(self, model_dir=model_dir)
 
     @property
     def checkpoint_cadence(self):

@@ -23,7 +23,7 @@ def latest_step(model_dir):
 
 
 def train(model_fn, input_fn, *, model_dir, params=None, settings=RunSettings(), max_steps=None, steps=None,
-          hooks=(), saving_listeners=()):
+          hooks=(), saving_listeners=(), warm_start_from=None):
     """Trains until `max_steps` (a global step) or for `steps` more steps, or until the input ends.
 
     Args:
@@ -34,6 +34,8 @@ def train(model_fn, input_fn, *, model_dir, params=None, settings=RunSettings(),
       settings: the RunSettings (checkpoint cadence, summaries, seed, session config).
       max_steps / steps: where to stop (at most one of them); None both: until the input ends.
       hooks: extra SessionRunHooks on every step; saving_listeners: CheckpointSaverListeners.
+      warm_start_from: (checkpoint prefix, variable-name regex): a run without a checkpoint in
+        model_dir initialises the matching trainable variables from it (tf.compat.v1.train.warm_start).
 
     Returns:
       The global step reached (the saved one when training was already past max_steps).
@@ -52,11 +54,14 @@ def train(model_fn, input_fn, *, model_dir, params=None, settings=RunSettings(),
         _v1.logging.info(f"Skipping training: the checkpoint in {model_dir} is at step {start} >= "
                          f"max_steps {max_steps}.")
         return start
+    settings = settings.in_dir(model_dir)
     with tf.Graph().as_default():
         _v1.set_random_seed(settings.tf_random_seed)
         global_step = _v1.train.get_or_create_global_step()
         features, labels, input_hooks = calls.input_tensors(input_fn, ModeKeys.TRAIN, params, settings)
         spec = calls.model_spec(model_fn, features, labels, ModeKeys.TRAIN, params, settings)
+        if warm_start_from and not start:
+            _v1.train.warm_start(warm_start_from[0], vars_to_warm_start=warm_start_from[1])
         _v1.summary.scalar("loss", spec.loss)
         scaffold = _scaffold(spec.scaffold, settings)
         worker_hooks = [*input_hooks, *hooks, *spec.training_hooks, _v1.train.NanTensorHook(spec.loss),
@@ -82,13 +87,14 @@ def _run(spec, global_step, scaffold, model_dir, settings, worker_hooks, chief_h
 
 
 def _scaffold(scaffold, settings):
-    """The user's scaffold, with a saver keeping keep_checkpoint_max checkpoints where it has none."""
-    if scaffold.saver is not None:
-        return scaffold
-    saver = _v1.train.Saver(sharded=True, max_to_keep=settings.keep_checkpoint_max or 0,
-                            keep_checkpoint_every_n_hours=settings.keep_checkpoint_every_n_hours,
-                            defer_build=True, save_relative_paths=True)
-    return _v1.train.Scaffold(saver=saver, copy_from_scaffold=scaffold)
+    """The user's scaffold; where it has no saver, one keeping keep_checkpoint_max checkpoints goes into
+    the graph's SAVERS collection, as Estimator puts it there (the scaffold and the stop hook find it)."""
+    if scaffold.saver is None and not _v1.get_collection(_v1.GraphKeys.SAVERS):
+        _v1.add_to_collection(_v1.GraphKeys.SAVERS, _v1.train.Saver(
+            sharded=True, max_to_keep=settings.keep_checkpoint_max or 0,
+            keep_checkpoint_every_n_hours=settings.keep_checkpoint_every_n_hours,
+            defer_build=True, save_relative_paths=True))
+    return scaffold
 
 
 def _logging_hooks(loss, global_step, settings):

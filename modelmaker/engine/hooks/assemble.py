@@ -17,7 +17,7 @@ from modelmaker.engine.hooks.progress import EvalProgressHook, ProgressHook
 TRAIN, EVAL = "train", "eval"  # tf.estimator.ModeKeys' values
 
 
-def in_model_fn(spec, config, *, mode, progress_every, max_steps, log):
+def in_model_fn(spec, config, *, mode, progress_every, max_steps, log, checkpoint_hook=True):
     """`spec` (an EstimatorSpec-like namedtuple) with the model function's hooks for `mode`.
 
     Args:
@@ -27,6 +27,8 @@ def in_model_fn(spec, config, *, mode, progress_every, max_steps, log):
       progress_every: print a progress line every N training steps (None: never).
       max_steps: the step training ends at, for the ETA (None: unknown).
       log: a callable taking one line of text (None: no progress lines).
+      checkpoint_hook: add the light checkpoint hook (`checkpoint.with_checkpoint_hook`); False
+        where the engine adds it itself (modelmaker's graph engine).
     """
     counter = code_errors.count_runs_hook()  # for 'while reading batch N' in user-code errors
     if counter is not None and mode == EVAL:
@@ -39,7 +41,7 @@ def in_model_fn(spec, config, *, mode, progress_every, max_steps, log):
         hook = ProgressHook(loss=spec.loss, every_n_steps=progress_every, max_steps=max_steps, log=log,
                             summary_dir=config.model_dir if config.is_chief else None)
         spec = spec._replace(training_hooks=tuple(spec.training_hooks) + (hook,))
-    return checkpoint.with_checkpoint_hook(spec, config)
+    return checkpoint.with_checkpoint_hook(spec, config) if checkpoint_hook else spec
 
 
 def for_run(controls, *, stop, model_dir, is_chief, listeners=(), log):

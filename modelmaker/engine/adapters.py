@@ -1,42 +1,43 @@
-"""Provides the Estimator-facing wrappers around the user's model_fn and serving receiver.
+"""Provides the wrappers every engine puts around the user's model_fn and serving receiver.
 
 The wrappers call the user's functions with the arguments they accept, check what they
 return, and turn a broken contract into a `UserModuleError` that names the function,
-the value it returned and the fix, instead of an error deep inside Estimator. An exception
+the value it returned and the fix, instead of an error deep inside the engine. An exception
 raised in the user's functions becomes a `code_errors.UserCodeError` naming their file:line.
+EstimatorSpecs and receivers of `modelmaker.estimator` and of tf.estimator are both accepted.
 """
 
+import re
 import traceback
 
-import tensorflow as tf
-
+from modelmaker.engine.graph.calls import is_receiver, is_spec
 from modelmaker.engine.hooks import assemble
+from modelmaker.estimator import ModeKeys
 from modelmaker.user import code_errors
 from modelmaker.errors import UserModuleError
 from modelmaker.user.returns import describe
 
 _SPEC_NEEDS = {
-    tf.estimator.ModeKeys.TRAIN: ("loss", "train_op"),
-    tf.estimator.ModeKeys.EVAL: ("loss",),
-    tf.estimator.ModeKeys.PREDICT: ("predictions",),
+    ModeKeys.TRAIN: ("loss", "train_op"),
+    ModeKeys.EVAL: ("loss",),
+    ModeKeys.PREDICT: ("predictions",),
 }
 
-# EstimatorSpec's own messages for a field its mode needs (tensorflow_estimator model_fn.py).
-_ESTIMATOR_SPEC_MISSING = {"Missing loss.": "loss", "Missing train_op.": "train_op",
-                           "Missing predictions.": "predictions"}
-
-_RECEIVERS = (tf.estimator.export.ServingInputReceiver,
-              tf.estimator.export.TensorServingInputReceiver)
+# EstimatorSpec's own message for a field its mode needs: "Missing loss." (tensorflow_estimator
+# model_fn.py), "Missing loss: ..." (modelmaker.estimator).
+_SPEC_MISSING = re.compile(r"^Missing (loss|train_op|predictions)\b")
 
 
-def model_fn(user, *, progress_every=None, max_steps=None, log=None):
-    """An Estimator model_fn that calls `user.model_fn` and checks its EstimatorSpec.
+def model_fn(user, *, progress_every=None, max_steps=None, log=None, checkpoint_hook=True):
+    """A model_fn(features, labels, mode, params, config) that calls `user.model_fn` and checks
+    its EstimatorSpec, with the hooks of `hooks.assemble.in_model_fn`.
 
     Args:
       user: the checked `UserModule`.
       progress_every: print a progress line every N training steps (None: never).
       max_steps: the step training ends at, for the ETA (None: unknown).
       log: a callable taking one line of text.
+      checkpoint_hook: add the light checkpoint hook (False where the engine adds its own).
     """
     def wrapped(features, labels, mode, params, config):
         given = {"features": features, "labels": labels, "mode": mode,
@@ -45,7 +46,7 @@ def model_fn(user, *, progress_every=None, max_steps=None, log=None):
             spec = _call_model_fn(user, {name: given[name] for name in user.model_fn_args}, mode)
         _check_spec(spec, mode, user.origin)
         return assemble.in_model_fn(spec, config, mode=mode, progress_every=progress_every,
-                                    max_steps=max_steps, log=log)
+                                    max_steps=max_steps, log=log, checkpoint_hook=checkpoint_hook)
     return wrapped
 
 def _call_model_fn(user, args, mode):
@@ -53,9 +54,10 @@ def _call_model_fn(user, args, mode):
     try:
         return user.model_fn(**args)
     except ValueError as e:
-        field = _ESTIMATOR_SPEC_MISSING.get(str(e))
-        if field is None:
+        missing = _SPEC_MISSING.match(str(e))
+        if missing is None:
             raise
+        field = missing.group(1)
         raise UserModuleError(
             f"`model_fn` in {user.origin} built an EstimatorSpec without `{field}` in mode "
             f"{mode}{_user_line(e.__traceback__)}; mode {mode} needs "
@@ -69,7 +71,7 @@ def _user_line(tb):
 
 
 def _check_spec(spec, mode, origin):
-    if not isinstance(spec, tf.estimator.EstimatorSpec):
+    if not is_spec(spec):
         raise UserModuleError(
             f"`model_fn` in {origin} returned {type(spec).__name__} in mode {mode}; it must "
             "return a tf.estimator.EstimatorSpec(mode=mode, ...).")
@@ -91,9 +93,9 @@ def serving_input_receiver_fn(user):
     def wrapped():
         with code_errors.calling("calling serving_input_receiver_fn()"):
             receiver = user.serving_input_receiver_fn()
-            if callable(receiver) and not isinstance(receiver, _RECEIVERS):
+            if callable(receiver) and not is_receiver(receiver):
                 receiver = receiver()
-        if not isinstance(receiver, _RECEIVERS):
+        if not is_receiver(receiver):
             raise UserModuleError(
                 f"`serving_input_receiver_fn` in {user.origin} returned {describe(receiver)}; it must "
                 "return a tf.estimator.export.ServingInputReceiver, a TensorServingInputReceiver, or "

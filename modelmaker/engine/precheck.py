@@ -1,5 +1,5 @@
 """Provides `serving_graph`: build the model's serving graph once before training, so that
-mistakes Estimator would only meet at export, after the whole training, fail in seconds.
+mistakes an engine would only meet at export, after the whole training, fail in seconds.
 
 It catches a `serving_input_receiver_fn` of the wrong type, a `model_fn` that breaks the
 PREDICT contract, and a train_url whose checkpoints belong to another model: a variable
@@ -10,8 +10,9 @@ stored shape, and the first step fails in a matmul).
 
 import tensorflow as tf
 
-from modelmaker.engine.estimator import adapters
+from modelmaker.engine import adapters
 from modelmaker.errors import CheckpointError
+from modelmaker.estimator import ModeKeys
 
 _SHOWN = 3  # mismatches listed in the message
 
@@ -23,7 +24,7 @@ def serving_graph(user, params, *, config, model_dir):
     Args:
       user: the checked `UserModule`.
       params: the `RunParams`.
-      config: the Estimator's RunConfig (handed to a model_fn that takes `config`).
+      config: the engine's run config (handed to a model_fn that takes `config`).
       model_dir: the model directory.
 
     Raises:
@@ -33,7 +34,7 @@ def serving_graph(user, params, *, config, model_dir):
     with tf.Graph().as_default():
         receiver = adapters.serving_input_receiver_fn(user)()
         tf.compat.v1.train.get_or_create_global_step()
-        spec = adapters.model_fn(user)(receiver.features, None, tf.estimator.ModeKeys.PREDICT,
+        spec = adapters.model_fn(user)(receiver.features, None, ModeKeys.PREDICT,
                                        params.as_dict(), config)
         if spec.scaffold is not None and spec.scaffold.saver is not None:
             return  # a custom Saver may map variables to other checkpoint names
