@@ -37,6 +37,10 @@ def modelmaker_job(*, data, out, steps, window, launched, engine=None):
     """Runs `modelmaker.fit`; returns wall_s, steps_per_s, startup_s, accuracy, export_dir."""
     start = time.perf_counter()
     import modelmaker
+    from modelmaker import estimator
+    # Before the seed module binds `tensorflow.compat.v1`: on TensorFlow >= 2.16 install() replaces
+    # that module object (fit() calls it before it loads a module by path; this one is imported here).
+    estimator.install()
     import mnist_timed
     mnist_timed.WINDOW = window
     params = job_params(steps)
