@@ -3,7 +3,7 @@
 `bare_job` builds what the engine builds for training (a global step, the seed model_fn in TRAIN
 mode, its input read through an initializable iterator), then runs `train_op` `steps` times in a
 plain v1 Session: no MonitoredTrainingSession, no hooks, no checkpoints, no summaries, no global-step
-fetch. The only extra is the bench's `StepTimer`, called by hand after each run, as the engines call
+fetch. The only extra is the bench's `StepTimer`, called by hand around each run, as the engines call
 it as a hook, so the three sides are timed the same way. Nothing is evaluated or exported.
 """
 
@@ -36,6 +36,7 @@ def bare_job(*, data, out, steps, window, launched):
             session.run([v1.global_variables_initializer(), v1.local_variables_initializer(),
                          iterator.initializer])
             for _ in range(steps):
+                timer.before_run(None)
                 session.run(spec.train_op)
                 timer.after_run(None, None)
     wall = time.perf_counter() - start

@@ -36,7 +36,9 @@ PROFILE = False        # True: cProfile the window's steps (bench/child.py --pro
 class StepTimer(tf.compat.v1.train.SessionRunHook):
     """Records when the first step finished, the steps/s over the WINDOW, the steps/s of its
     fastest eighth (the slice least disturbed by other processes on the machine), and when the
-    first and the last step ended (perf_counter), from which the training time of a job follows.
+    first step ended and the last one started (perf_counter), from which the training time of a
+    job follows. Not when the last step ended: the hooks that run after it in the same step (a
+    checkpoint save, the evaluation a save listener starts) are not training.
 
     Counts `after_run` calls instead of fetching the global step, so it adds no fetch.
     """
@@ -49,9 +51,12 @@ class StepTimer(tf.compat.v1.train.SessionRunHook):
         self._done = 0
         self._marks = []  # perf_counter() at the window's start and after each slice
 
+    def before_run(self, run_context):
+        RESULT["last_step_start"] = time.perf_counter()
+
     def after_run(self, run_context, run_values):
         self._done += 1
-        RESULT["last_step_end"] = now = time.perf_counter()
+        now = time.perf_counter()
         RESULT["steps_done"] = self._done
         if self._done == 1:
             RESULT["first_step_time"] = time.time()

@@ -87,6 +87,7 @@ def parse(argv):
                         help="plumbing check: 30 steps, 1 repeat, 20 requests (figures meaningless)")
     parser.add_argument("--data", default=DATA, help="MNIST IDX folder (8k train / 2k eval)")
     parser.add_argument("--workdir", help="where jobs write (default: a temporary folder, removed)")
+    parser.add_argument("--raw", help="also write every process's own result to this JSON file")
     args = parser.parse_args(argv)
     if args.serving:
         args.only, args.repeats, args.steps, args.window = ["serve", "grpc"], 1, 300, "50,250"
@@ -202,6 +203,9 @@ def main(argv=None):
     finally:
         if not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)
+    if args.raw:
+        with open(args.raw, "w", encoding="utf-8") as f:
+            json.dump(runs, f, indent=1)
     figs = report.figures(runs)
     figs.update(date=datetime.date.today().isoformat(), cpus=os.cpu_count(), gpu=None,
                 repeats=args.repeats, steps=args.steps, fixed_steps=args.fixed_steps,

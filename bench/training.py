@@ -80,14 +80,15 @@ def estimator_job(*, data, out, steps, window, launched):
 
 def timed(result, launched):
     """The StepTimer's figures: the window's rates (whole, fastest slice), start-up, and
-    `train_s`, the time the steps took: first to last step end, plus one step at that pace
-    (the first step's own extra time, graph optimization and warm-up, counts as fixed cost)."""
+    `train_s`, the time the steps took: from the first step's end to the last step's start, plus
+    two steps at that pace (the first step's own extra time, graph optimization and warm-up, counts
+    as fixed cost, as do the saves and the evaluation that hooks run after the last step)."""
     done = result["steps_done"]
-    span = result["last_step_end"] - result["first_step_end"]
+    span = result["last_step_start"] - result["first_step_end"]
     return {"steps_per_s": result.get("window_steps_per_s"),
             "best_slice_steps_per_s": result.get("best_slice_steps_per_s"),
             "startup_s": result["first_step_time"] - launched,
-            "train_s": span * done / (done - 1) if done > 1 else None, "steps_done": done,
+            "train_s": span * done / (done - 2) if done > 2 else None, "steps_done": done,
             **({"profile": result["profile"]} if "profile" in result else {})}
 
 
