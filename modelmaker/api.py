@@ -10,7 +10,7 @@ import os
 import time
 from typing import Mapping
 
-from modelmaker import config as params_lib, environment as environment_lib, logs, storage
+from modelmaker import config as params_lib, environment as environment_lib, logs, platforms, storage
 from modelmaker.errors import DataError, ParamsError
 from modelmaker.records import FitResult  # noqa: F401 (what fit returns)
 from modelmaker.user import module as user_module_lib
@@ -35,7 +35,8 @@ def fit(user_module, params=None, *, data_url=None, train_url="output", cache_di
       faults: a `modelmaker.faults.Faults` that kills the process at a chosen moment
         (fault-tolerance tests only).
       environment: the `modelmaker.environment.Environment` the command line read (None: read
-        this process's environment now): TF_CONFIG, storage endpoints and credentials.
+        this process's environment now): TF_CONFIG, storage settings, and the platform, whose
+        folders get copies of the export and events at the end (`hand_off`).
 
     Returns:
       A `FitResult`; None on the worker, ps and evaluator tasks of a TF_CONFIG cluster (only
@@ -61,8 +62,19 @@ def fit(user_module, params=None, *, data_url=None, train_url="output", cache_di
     from modelmaker import runner
     from modelmaker.user import code_errors  # imports TensorFlow
     with code_errors.translated():  # an op of the user's failing in a session: their error
-        return runner.run(user=user, params=run_params, data_path=data_path, model_dir=model_dir,
-                          started=started, faults=faults, cluster=cluster, remote=remote)
+        result = runner.run(user=user, params=run_params, data_path=data_path, model_dir=model_dir,
+                            started=started, faults=faults, cluster=cluster, remote=remote)
+    return hand_off(result, env, model_dir=model_dir, train_url=train_url, params=run_params)
+
+
+def hand_off(result, env, *, model_dir, train_url, params):
+    """Returns `result`; on SageMaker, Vertex AI and ModelArts, first copies the export (and
+    the event files) where the platform reads them (`storage.handoff`, docs/platforms.md)."""
+    if result is not None and env.platform.name != platforms.LOCAL:
+        from modelmaker.storage import handoff
+        handoff.deliver(env.platform, model_dir=model_dir, train_url=train_url,
+                        export_name=params["export_name"], settings=env.storage)
+    return result
 
 
 def to_run_params(params, *, source="fit(params=...)"):

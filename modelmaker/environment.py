@@ -8,7 +8,8 @@ that TensorFlow's RunConfig and distribute coordinator read themselves, for the 
 each call that needs it.
 
     env = environment.read()
-    cluster = env.cluster()                     # TF_CONFIG, parsed and validated
+    cluster = env.cluster()                     # TF_CONFIG (or Vertex AI's CLUSTER_SPEC), validated
+    env.platform                                # SageMaker, Vertex AI, ModelArts: `platforms.Platform`
     stage_data(url, settings=env.storage)       # endpoints, credentials, MODELMAKER_CACHE_DIR
 """
 
@@ -18,7 +19,7 @@ import json
 import os
 from typing import Mapping, Optional
 
-from modelmaker import faults
+from modelmaker import faults, platforms
 from modelmaker.cluster import tf_config
 from modelmaker.storage import urls
 
@@ -32,16 +33,20 @@ class Environment:
     """What the environment told this process.
 
     Attributes:
-      tf_config: TF_CONFIG's text, or None when unset.
+      tf_config: TF_CONFIG's text (else the one Vertex AI's CLUSTER_SPEC gives), or None.
+      tf_config_source: the variable `tf_config` came from.
       storage: the storage endpoints, credentials and cache folder (`storage.urls.Settings`).
       fault: MODELMAKER_FAULT's text, or None.
       variables: every variable, for the processes a launcher starts.
+      platform: the `platforms.Platform` the variables describe (SageMaker, Vertex AI, ModelArts).
     """
 
     tf_config: Optional[str] = None
+    tf_config_source: str = TF_CONFIG
     storage: urls.Settings = urls.Settings({})
     fault: Optional[str] = None
     variables: Mapping[str, str] = dataclasses.field(default_factory=dict, repr=False)
+    platform: platforms.Platform = platforms.LOCAL_PLATFORM
 
     def cluster(self):
         """The validated `cluster.tf_config.Cluster` of TF_CONFIG (`LOCAL` when unset).
@@ -49,14 +54,22 @@ class Environment:
         Raises:
           ParamsError: TF_CONFIG is malformed; the message names the problem.
         """
-        return tf_config.parse(self.tf_config)
+        return tf_config.parse(self.tf_config, source=self.tf_config_source)
 
 
 def read(environ=None):
-    """The `Environment` of `environ` (default: this process's environment)."""
+    """The `Environment` of `environ` (default: this process's environment).
+
+    Raises:
+      ParamsError: a platform variable (SM_HPS, CLUSTER_SPEC) is malformed.
+    """
     environ = dict(os.environ if environ is None else environ)
-    return Environment(tf_config=environ.get(TF_CONFIG), storage=urls.from_environ(environ),
-                       fault=environ.get(FAULT) or None, variables=environ)
+    platform = platforms.recognise(environ)
+    text, source = environ.get(TF_CONFIG), TF_CONFIG
+    if text is None and platform.tf_config:
+        text, source = platform.tf_config, "CLUSTER_SPEC"
+    return Environment(tf_config=text, tf_config_source=source, storage=urls.from_environ(environ),
+                       fault=environ.get(FAULT) or None, variables=environ, platform=platform)
 
 
 def quiet_native_logs(verbose):

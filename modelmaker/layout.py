@@ -10,6 +10,7 @@
       export/<export_name>/<N>/                 SavedModel versions, each with modelmaker_export.json
       export/best/<N>/                          best export versions, each with modelmaker_best.json
       analysis/<split>/                         the evaluation report (`modelmaker evaluate`)
+      model/                                    on ModelArts: the final export, the folder it imports
 """
 
 import os
@@ -27,6 +28,7 @@ EXPORT_MARKER = "modelmaker_export.json"  # beside saved_model.pb: step, checkpo
 BEST_VERSION_RECORD = "modelmaker_best.json"  # beside saved_model.pb in export/best/<N>/
 STAGING_PREFIX = ".staging-"              # an export being written; never a version
 ANALYSIS_DIR = "analysis"                 # analysis/<split>/
+MODELARTS_MODEL_DIR = "model"             # ModelArts imports the SavedModel in <train_url>/model
 
 
 def done_marker(task=None):

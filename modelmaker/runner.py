@@ -5,10 +5,12 @@ step goes through the `Engine` interface (`modelmaker.engine.base`); the trainin
 act after each evaluation wherever it runs.
 """
 
+import contextlib
 import os
 import time
 
 import tensorflow as tf
+from tensorflow.python.framework import config as tf_config_lib
 
 from modelmaker import config, engine as engine_lib, layout, logs, records
 from modelmaker.cluster import roles, strategies, tf_config as cluster_lib
@@ -35,10 +37,15 @@ def run(*, user, params, data_path, model_dir, started, faults=None, cluster=clu
     for path in export_lib.clean_leftovers(model_dir):
         logs.info(f"removed an unfinished export left by an earlier crash: {path}")
     params_file = _write_params(params, model_dir)
-    seed(params["random_seed"])
-    logs.info(cadence.describe(params, evaluator_task=plan.cluster.is_distributed))
+    with seeded(params["random_seed"]):
+        return _run_chief(engine_lib.build(engine, **trainer_args), params_file=params_file, started=started,
+                          faults=faults, remote=remote)
 
-    trainer = engine_lib.build(engine, **trainer_args)
+
+def _run_chief(trainer, *, params_file, started, faults, remote):
+    """Trains, evaluates and exports as the chief (or the one process), and writes the records."""
+    params, plan, model_dir = trainer.params, trainer.plan, trainer.model_dir
+    logs.info(cadence.describe(params, evaluator_task=plan.cluster.is_distributed))
     trainer.check_serving_graph()
     before = checkpoints.step(model_dir)
     _say_where_training_starts(plan.max_steps, before, model_dir)
@@ -100,16 +107,27 @@ def _write_params(params, model_dir):
     return path
 
 
-def seed(random_seed):
-    """Makes runs repeatable: Python, NumPy, TF and Keras seeds plus deterministic ops.
+@contextlib.contextmanager
+def seeded(random_seed):
+    """Makes the run repeatable: Python, NumPy, TF and Keras seeds plus deterministic ops, for
+    the length of the block (None: neither).
 
     Estimator's tf_random_seed alone does not (Keras initializers and tf.data draw their
-    own seeds), as measured on this stack.
+    own seeds), as measured on this stack. Deterministic ops are process-wide, and with them
+    every unseeded random op fails ("Random ops require a seed"), so they are turned off again
+    afterwards: a later unseeded run, or the caller's own code after `fit()`, is not affected.
     """
     if random_seed is None:
+        yield
         return
     tf.keras.utils.set_random_seed(random_seed)
+    already = tf_config_lib.is_op_determinism_enabled()
     tf.config.experimental.enable_op_determinism()
+    try:
+        yield
+    finally:
+        if not already:
+            tf_config_lib.disable_op_determinism()  # no public API turns them off (TF 2.15, 2.21)
 
 
 def controls(trainer):

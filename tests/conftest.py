@@ -7,6 +7,7 @@ import textwrap
 
 import pytest
 
+from modelmaker import platforms
 from modelmaker.storage import urls
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -21,9 +22,10 @@ FAST = {"train_max_steps": 10, "save_checkpoints_steps": 5, "eval_steps": 2,
 # Variables of the caller's shell that change what modelmaker, TensorFlow or botocore do:
 # the cluster, TensorFlow's C++ log level and devices, storage endpoints and credentials
 # (AWS_* and each scheme's own, see modelmaker/storage/urls.py), and MODELMAKER_*.
+# A training platform's variables (SM_*, AIP_*, MA_*, CLUSTER_SPEC: modelmaker/platforms.py) too.
 CALLER_NAMES = ("TF_CONFIG", "TF_CPP_MIN_LOG_LEVEL", "TF_CPP_MAX_VLOG_LEVEL", "TF_CPP_VMODULE",
-                "CUDA_VISIBLE_DEVICES")
-CALLER_PREFIXES = ("AWS_", "MODELMAKER_") + tuple(
+                "CUDA_VISIBLE_DEVICES") + platforms.NAMES
+CALLER_PREFIXES = ("AWS_", "MODELMAKER_") + platforms.PREFIXES + tuple(
     f"{scheme.prefix}_" for scheme in urls.SCHEMES.values() if scheme.prefix)
 
 

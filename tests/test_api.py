@@ -201,3 +201,14 @@ def test_a_compat_v1_module_trains_and_exports_with_both_heads(write_module, tmp
     result = modelmaker.fit(write_module(COMPAT_V1, "v1style"), FAST, train_url=str(tmp_path / "o"))
     _, meta = load_and_predict(result.export_dir, {"x": np.ones((1, 4), np.float32)})
     assert {"serving_default", "predict_images"} <= set(meta.signature_def)
+
+
+def test_a_seeded_fit_leaves_no_deterministic_ops_behind(tiny, tmp_path):
+    # Deterministic ops are process-wide, and with them every unseeded random op fails: a seeded
+    # fit() used to leave them on, and the next unseeded fit() in the process died at its first
+    # initializer ("Random ops require a seed to be set when determinism is enabled").
+    from tensorflow.python.framework import config as tf_config
+    modelmaker.fit(tiny, dict(FAST, random_seed=3), train_url=str(tmp_path / "seeded"))
+    assert not tf_config.is_op_determinism_enabled()
+    result = modelmaker.fit(tiny, dict(FAST, random_seed=None), train_url=str(tmp_path / "unseeded"))
+    assert result.global_step == 10

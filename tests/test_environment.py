@@ -14,7 +14,9 @@ from .conftest import REPO
 DIRTY = {"TF_CPP_MIN_LOG_LEVEL": "2", "TF_CONFIG": '{"cluster":{}}', "AWS_ACCESS_KEY_ID": "x",
          "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "OBS_ENDPOINT_URL": "http://127.0.0.1:9",
          "KS3_SECRET_ACCESS_KEY": "y", "S3_REGION": "z", "MODELMAKER_FAULT": "kill_now",
-         "MODELMAKER_CACHE_DIR": "/nonexistent", "CUDA_VISIBLE_DEVICES": "7"}
+         "MODELMAKER_CACHE_DIR": "/nonexistent", "CUDA_VISIBLE_DEVICES": "7", "SM_HPS": "[1]",
+         "SM_OUTPUT_DIR": "/nonexistent", "AIP_MODEL_DIR": "/nonexistent", "MA_JOB_DIR": "/x",
+         "CLUSTER_SPEC": "{"}
 
 INNER = textwrap.dedent('''
     import json, os, subprocess, sys

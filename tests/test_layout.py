@@ -1,5 +1,5 @@
 """The package's structure, enforced: no import cycle, tf.estimator only in the engine, the
-environment read at the edge, every train_url name defined once, README's Layout true."""
+environment read at the edge, every train_url name defined once, the Layout in docs/contributing.md true."""
 
 import ast
 import os
@@ -135,19 +135,19 @@ def test_every_train_url_name_is_defined_once():
     assert found == [], "name train_url files and folders in modelmaker/layout.py only"
 
 
-def _readme_layout():
-    with open(os.path.join(REPO, "README.md"), encoding="utf-8") as f:
+def _documented_layout():
+    with open(os.path.join(REPO, "docs", "contributing.md"), encoding="utf-8") as f:
         text = f.read()
     block = re.search(r"^## Layout\n.*?```\n(.*?)```", text, re.S | re.M).group(1)
     return [line for line in block.splitlines() if line.strip()]
 
 
-def test_readme_layout_names_every_folder_of_the_package():
-    lines = _readme_layout()
+def test_the_documented_layout_names_every_folder_of_the_package():
+    lines = _documented_layout()
     listed = {line.split()[0] for line in lines if line.startswith("  ") and line.split()[0].endswith("/")}
     folders = {d + "/" for d in os.listdir(PACKAGE)
                if os.path.isdir(os.path.join(PACKAGE, d)) and d != "__pycache__"}
-    assert listed == folders, "README.md's Layout must list each folder of modelmaker/, one line each"
+    assert listed == folders, "docs/contributing.md's Layout must list each folder of modelmaker/, one line each"
     described = [line for line in lines if line.split()[0] in folders]
     assert all(len(line.split()) > 1 for line in described), "each folder line says what it owns"
 

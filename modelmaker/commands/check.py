@@ -19,6 +19,7 @@ from modelmaker.cluster import tf_config as cluster_lib
 from modelmaker.commands import args as args_lib
 from modelmaker.config import combinations
 from modelmaker.controls import cadence
+from modelmaker.errors import ModelmakerError
 from modelmaker.user import code_errors, module as user_module_lib
 
 PROG = "modelmaker check"
@@ -68,10 +69,15 @@ def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     verbose = "--verbose" in argv
     environment.quiet_native_logs(verbose)  # before TensorFlow is imported
-    started, table, env = time.monotonic(), Table(), environment.read()
+    try:
+        env = environment.read()
+    except ModelmakerError as e:  # a malformed platform variable (SM_HPS, CLUSTER_SPEC)
+        print(f"modelmaker: error: {e}", file=sys.stderr)
+        return e.exit_code
+    started, table = time.monotonic(), Table()
     parser = args_lib.build_parser(PROG)
     parser.description = _DESCRIPTION
-    parsed = table.stage("parameters", _parameters, argv, parser)
+    parsed = table.stage("parameters", _parameters, argv, parser, env.platform)
     if parsed is not None:
         # The check runs in this one process, whatever TF_CONFIG says: the engine it builds
         # has no plan, so TensorFlow is shown no cluster.
@@ -84,8 +90,8 @@ def main(argv=None):
     return 2 if table.failed else 0
 
 
-def _parameters(argv, parser):
-    args, params, _ = args_lib.parse(argv, prog=PROG, parser=parser)
+def _parameters(argv, parser, platform):
+    args, params, _ = args_lib.parse(argv, prog=PROG, parser=parser, platform=platform)
     custom = ", ".join(sorted(params.custom)) or "none"
     changed = sorted(k for k, src in params.sources.items() if src != "defaults" and k not in params.custom)
     return f"reserved set: {', '.join(changed) or 'none (all defaults)'}; custom: {custom}", (args, params)

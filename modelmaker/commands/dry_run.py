@@ -136,6 +136,6 @@ def _export(trainer, params, scratch):
     secs = time.monotonic() - began
     with tf.Graph().as_default(), tf.compat.v1.Session() as session:
         meta = tf.compat.v1.saved_model.load(session, ["serve"], path)
-    signatures = "; ".join(f"{name}: {', '.join(sig.inputs)} -> {', '.join(sig.outputs)}"
+    signatures = "; ".join(f"{name}: {', '.join(sorted(sig.inputs))} -> {', '.join(sorted(sig.outputs))}"
                            for name, sig in sorted(meta.signature_def.items()))
     return f"SavedModel written in {secs:.1f} s and loaded: {signatures}", secs

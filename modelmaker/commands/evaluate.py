@@ -44,14 +44,17 @@ def main(argv=None, prog=PROG):
     verbose = "--verbose" in argv
     environment.quiet_native_logs(verbose)  # before TensorFlow is imported
     try:
-        args, run_params, ignored = args_lib.parse(argv, prog=prog, parser=build_parser(prog))
+        env = environment.read()  # on a platform, its data and train folders are the defaults
+        args, run_params, ignored = args_lib.parse(argv, prog=prog, parser=build_parser(prog),
+                                                   platform=env.platform)
         from modelmaker import logs
         from modelmaker.report.evaluate import evaluate
         logs.setup(verbose)
         if ignored:
-            logs.info(f"ignoring arguments modelmaker does not use: {' '.join(ignored)}")
+            logs.info(args_lib.ignored_note(ignored, run_params))
         evaluate(args.user_module, run_params, data_url=args.data_url, train_url=args.train_url,
-                 split=args.split, output=args.output, export=args.export, cache_dir=args.cache_dir)
+                 split=args.split, output=args.output, export=args.export, cache_dir=args.cache_dir,
+                 environment=env)
     except ModelmakerError as e:
         print(f"modelmaker: error: {e}", file=sys.stderr)
         return e.exit_code

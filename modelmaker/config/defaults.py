@@ -8,7 +8,7 @@ or the dict given to `fit()`. `modelmaker.cluster.strategies` builds the strateg
 import dataclasses
 from typing import Any, Mapping, Optional
 
-from modelmaker import engine as engines
+from modelmaker.engine import names as engines
 from modelmaker.cluster import strategies
 
 
@@ -86,7 +86,7 @@ DEFAULTS = {
         "model", str,
         doc="Exports go to <train_url>/export/<export_name>/<version>/ (a TF Serving base path)."),
     "engine": Key(
-        engines.DEFAULT, str, choices=tuple(engines.ENGINES),
+        engines.DEFAULT, str, choices=engines.NAMES,
         doc="What trains: modelmaker (its own engine on tf.compat.v1 graph mode, any TensorFlow) or "
             "estimator (tf.estimator, TensorFlow <= 2.15 only). Distributed runs use estimator on "
             "TensorFlow 2.15 and are refused on later ones for now."),

@@ -10,9 +10,8 @@ and `estimator` (`estimator/`, tf.estimator: TensorFlow <= 2.15 only). Until mod
 trains distributed, a distributed plan runs on Estimator where it exists, and is refused elsewhere.
 """
 
+from modelmaker.engine.names import DEFAULT, ESTIMATOR, MODELMAKER
 from modelmaker.errors import ParamsError
-
-MODELMAKER, ESTIMATOR = "modelmaker", "estimator"
 
 
 def _graph():
@@ -26,8 +25,7 @@ def _estimator():
 
 
 # engine name -> a function returning its class (imported only when chosen).
-ENGINES = {MODELMAKER: _graph, ESTIMATOR: _estimator}
-DEFAULT = MODELMAKER
+ENGINES = {MODELMAKER: _graph, ESTIMATOR: _estimator}  # keys: names.NAMES
 
 
 def choose(params, plan=None):

@@ -43,7 +43,7 @@ def publish(store, base, local_dir, *, before_model_file=None):
         return base.join(str(complete[-1])).url
     number = max(versions, default=0) + 1
     target = base.join(str(number))
-    files = _local_files(local_dir)
+    files = local_files(local_dir)
     first = [(path, target.join(rel)) for rel, path in files.items() if rel not in MODEL_FILES]
     last = [(path, target.join(rel)) for rel, path in files.items() if rel in MODEL_FILES]
     for n, names in versions.items():
@@ -78,7 +78,8 @@ def _same_checkpoint(store, remote_version, local_dir):
     return bool(remote) and remote.get("checkpoint") == local.get("checkpoint")
 
 
-def _local_files(local_dir):
+def local_files(local_dir):
+    """{relative path with '/': path} of every file below `local_dir`."""
     out = {}
     for folder, _, names in os.walk(local_dir):
         for name in names:

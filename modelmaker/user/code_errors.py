@@ -28,7 +28,9 @@ _CONTRACT = os.path.join(_OURS, "estimator") + os.sep  # tf.estimator's names: a
 _LIBRARIES = tuple(sorted({os.path.realpath(sysconfig.get_paths()[key]) + os.sep
                            for key in ("stdlib", "platstdlib", "purelib", "platlib")}))
 _FRAMES_SHOWN = 2
-_STRUCTURE_ERRORS = ("KeyError", "TypeError", "ValueError", "InvalidArgumentError")
+# Errors that usually mean the input is not what model_fn expects (AttributeError: Keras 3's losses on
+# labels None), shown with the structure of what the input gives.
+_STRUCTURE_ERRORS = ("KeyError", "TypeError", "ValueError", "AttributeError", "InvalidArgumentError")
 _HINT = "This error is in your code or data: fix it and run again (--verbose shows the full traceback)."
 _GRAPHS = weakref.WeakKeyDictionary()  # tf.Graph -> _Input: what each graph reads
 
@@ -151,6 +153,14 @@ def user_frames(frames):
         return None
     after = max((i for i, f in enumerate(own) if _is_ours(f.filename)), default=-1)
     return [f for f in own[after + 1:] if not _is_ours(f.filename)]
+
+
+def import_frame(frames):
+    """The frame an import failure is shown at: the innermost of the user's own frames (neither
+    modelmaker's nor a library's), else the innermost that is not modelmaker's; None when none is."""
+    theirs = [f for f in frames if not _is_ours(f.filename) and "importlib" not in f.filename]
+    own = [f for f in theirs if not _is_library(f.filename)]
+    return (own or theirs or [None])[-1]
 
 
 def note_input(name, path, result, fn=None):

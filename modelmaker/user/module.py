@@ -18,6 +18,7 @@ import traceback
 import types
 
 from modelmaker.errors import UserModuleError
+from modelmaker.user import code_errors
 
 REQUIRED = ("model_fn", "train_input_fn", "eval_input_fn", "serving_input_receiver_fn")
 # Optional hooks used by `modelmaker predict` / `serve` for raw inputs (ModelArts' customize_service).
@@ -74,6 +75,7 @@ def load(spec, *, cwd=None):
         argument list modelmaker cannot call.
     """
     if isinstance(spec, types.ModuleType):
+        _install_estimator_names()
         module, origin = spec, getattr(spec, "__file__", None) or spec.__name__
     elif isinstance(spec, str) and spec.strip():
         module, origin = _import(spec.strip(), cwd or os.getcwd())
@@ -110,9 +112,15 @@ def check(module, origin):
     return UserModule(module=module, origin=origin, model_fn_args=args)
 
 
-def _import(spec, cwd):
+def _install_estimator_names():
+    """`modelmaker.estimator.install()`: tf.estimator and tf.layers where TensorFlow lacks them (a module
+    object given to `load` looks them up when its functions run, so it is installed for those too)."""
     from modelmaker import estimator  # imports TensorFlow
     estimator.install()
+
+
+def _import(spec, cwd):
+    _install_estimator_names()
     path = spec if os.path.isabs(spec) else os.path.join(cwd, spec)
     looks_like_path = spec.endswith(".py") or os.sep in spec or (os.altsep and os.altsep in spec)
     if looks_like_path or os.path.isdir(path) and os.path.isfile(os.path.join(path, "__init__.py")):
@@ -166,14 +174,13 @@ class _user_frames:
             return False
         if isinstance(exc, ModuleNotFoundError) and exc.name and self.spec.startswith(exc.name):
             return False  # the module itself is missing: reported by the caller
-        frames = [f for f in traceback.extract_tb(tb) if "importlib" not in f.filename
-                  and os.path.dirname(__file__) not in f.filename]
+        frame = code_errors.import_frame(traceback.extract_tb(tb))
         where = ""
-        if frames:
-            last = frames[-1]
-            where = f" at {last.filename}:{last.lineno}" + (f" (`{last.line}`)" if last.line else "")
+        if frame:
+            where = f" at {frame.filename}:{frame.lineno}" + (f" (`{frame.line}`)" if frame.line else "")
         raise UserModuleError(
-            f"importing your module `{self.spec}` failed{where}: {type(exc).__name__}: {exc}. "
+            f"importing your module `{self.spec}` failed{where}: {type(exc).__name__}: "
+            f"{str(exc).rstrip('.')}. "
             "This error is in your code (or a package it imports); fix it and run again.") from None
 
 

@@ -80,6 +80,17 @@ def test_check_stops_at_bad_parameters_before_loading_anything(capsys):
     assert "user module" not in table
 
 
+def test_check_reads_the_platform_and_names_a_malformed_hyperparameter_variable(capsys, monkeypatch):
+    monkeypatch.setenv("SM_HPS", '{"early_stopping": "{metric: loss}"}')
+    assert check.main(["--user_module", TINY]) == 2
+    table = rows(capsys.readouterr().out)
+    assert "needs the field `mode`" in table["parameters"][0][1] and "SageMaker SM_HPS" in table["parameters"][0][1]
+    monkeypatch.setenv("SM_HPS", "{not json")
+    assert check.main(["--user_module", TINY]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("modelmaker: error: SM_HPS is not valid JSON")
+
+
 def findings(values, **facts):
     params = p.resolve([p.Layer("test", values)])
     return combinations.findings(params, combinations.Facts(**facts))

@@ -16,17 +16,20 @@ from tests.conftest import FAST, flags, run_cli
 @pytest.mark.slow
 def test_cli_trains_exports_and_records(tiny, tmp_path):
     out = tmp_path / "out"
-    (tmp_path / "parameters.json").write_text(json.dumps({"train_max_steps": 4, "lr_custom": 1}))
+    (tmp_path / "parameters.json").write_text(json.dumps({"train_max_steps": 4, "lr_custom": 1,
+                                                          "learning_rate": 0.1, "batch_size": 32}))
     proc = run_cli(["--user_module", tiny, "--train_url", str(out), "--save_checkpoints_steps=5",
                     "--eval_steps=2", "--eval_throttle_secs=0", "--set", "train_max_steps=6",
-                    "--platform_flag", "x"], cwd=str(tmp_path))
+                    "--learning_rate=0.05", "--batch_size", "16", "--platform_flag", "x"], cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     result = json.loads((out / "result.json").read_text())
     assert result["global_step"] == 6, "--set beats ./parameters.json"
     params = json.loads((out / "params.json").read_text())
     assert params["lr_custom"] == 1, "./parameters.json is read when no --params is given"
+    assert (params["learning_rate"], params["batch_size"]) == (0.05, 16), "ModelArts' --key=value, --key value"
     assert os.path.isfile(os.path.join(result["export_dir"], "saved_model.pb"))
-    assert "ignoring arguments modelmaker does not use: --platform_flag x" in proc.stderr
+    assert "ignoring arguments modelmaker does not use: --platform_flag x (" in proc.stderr
+    assert "--set platform_flag=VALUE" in proc.stderr
     assert "evaluation at step 6" in proc.stderr and "accuracy" in proc.stderr
     assert "cuDNN" not in proc.stderr and "deprecated" not in proc.stderr, "TF noise is quiet by default"
 

@@ -156,6 +156,14 @@ def test_without_a_checkpoint_the_error_is_one_line(tmp_path, capsys):
         report.evaluate(TINY, train_url=str(tmp_path))
 
 
+def test_on_sagemaker_the_checkpoints_folder_is_the_train_url(tmp_path, capsys, monkeypatch):
+    (tmp_path / "checkpoints").mkdir()
+    monkeypatch.setenv("SM_MODEL_DIR", str(tmp_path / "model"))
+    assert cli.main(["evaluate", "--user_module", TINY]) == 2
+    err = capsys.readouterr().err
+    assert str(tmp_path / "checkpoints") in err and "holds no checkpoint to evaluate" in err, err
+
+
 def test_regression_report(write_module, tmp_path):
     module = write_module(REGRESSION, name="regress")
     fit(module, dict(FAST, train_max_steps=40, n_eval=50), train_url=str(tmp_path / "out"))

@@ -4,6 +4,7 @@ import os
 
 import pytest
 
+from modelmaker import train
 from modelmaker.user import module as user_module
 from modelmaker.errors import UserModuleError
 
@@ -122,3 +123,18 @@ def test_module_can_import_its_siblings(tmp_path):
 def test_bad_spec_type():
     with pytest.raises(UserModuleError):
         user_module.load(42)
+
+
+@pytest.mark.parametrize("source, error", [
+    # On TensorFlow without tf.estimator, `tf.estimator` is modelmaker.estimator, which raises this.
+    ("from modelmaker import estimator as est\nclassifier = est.DNNClassifier(hidden_units=[8])\n",
+     "AttributeError: tf.estimator.DNNClassifier is not available: "),
+    ("import json\nsettings = json.loads('{')\n", "JSONDecodeError: Expecting property name"),
+])
+def test_a_failing_call_at_import_is_shown_at_the_users_line(write_module, tmp_path, capfd, source, error):
+    path = write_module(source, "calls_at_import")
+    code = train.main(["--user_module", path, "--train_url", str(tmp_path / "out")])
+    err = capfd.readouterr().err
+    assert code == 2, err
+    assert f"failed at {path}:2 (`{source.splitlines()[1]}`)" in err, err
+    assert error in err and ".. " not in err, err
