@@ -59,8 +59,14 @@ test-current: $(STAMP_CURRENT)
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow" tests
 
+# `make bench` adds the current-TensorFlow figures when .venv-current exists; `make bench-current`
+# measures only those (building .venv-current first). See bench/README.md.
+.PHONY: bench-current
 bench: $(STAMP)
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(if $(wildcard $(PY_CURRENT)),--current_python $(PY_CURRENT))
+
+bench-current: $(STAMP_CURRENT)
+	$(PY_CURRENT) bench/run.py --only current --only current_floor --current_python $(PY_CURRENT)
 
 clean:
 	rm -rf output build dist *.egg-info .pytest_cache

@@ -1,12 +1,15 @@
 """Runs one benchmark part in this (fresh) process; the last stdout line is `BENCH {json}`.
 
     python bench/child.py modelmaker --data ../shared/data/mnist-10k --out /tmp/mm --steps 3000
+    python bench/child.py modelmaker --engine estimator --data ../shared/data/mnist-10k --out /tmp/e
+    python bench/child.py bare --data ../shared/data/mnist-10k --steps 3000
     python bench/child.py keras --data ../shared/data/mnist-10k --out /tmp/keras --steps 3000
     python bench/child.py serve --data ../shared/data/mnist-10k --export_dir /tmp/mm/export/model/1
     python bench/child.py grpc --data ../shared/data/mnist-10k --export_dir /tmp/mm/export/model/1
 
 `bench/run.py` starts one of these per measurement. Every part first times
-`import tensorflow` alone and reports it as `import_tf_s`.
+`import tensorflow` alone and reports it as `import_tf_s`, and at the end its own peak
+resident memory (`peak_rss_mb`, getrusage's ru_maxrss) and TensorFlow's version.
 """
 
 import time
@@ -15,7 +18,12 @@ STARTED = time.time()  # first thing: how long the interpreter took to start sho
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
+import resource  # noqa: E402
 import sys  # noqa: E402
+
+# The checkout this bench belongs to, before an installed modelmaker (python puts bench/ first).
+sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _parse(argv):
@@ -27,6 +35,10 @@ def _parse(argv):
     parser.add_argument("--window", default="500,2500", help="first,last step timed")
     parser.add_argument("--launched", type=float, default=None,
                         help="time.time() when the parent started this process")
+    parser.add_argument("--engine", help="`modelmaker`: fit's engine parameter (default: fit's own)")
+    parser.add_argument("--profile", action="store_true",
+                        help="training parts: cProfile the window's steps; the result's `profile` "
+                             "lists the functions with the most own time per step (slows the steps)")
     parser.add_argument("--export_dir", help="SavedModel version folder, for `serve`")
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--warmup", type=int, default=100)
@@ -35,11 +47,12 @@ def _parse(argv):
     return parser.parse_args(argv)
 
 
-def _training(job):
+def _training(job, **extra):
     def run(args):
         first, last = (int(v) for v in args.window.split(","))
+        kwargs = {k: getattr(args, k) for k in extra}
         return job(data=args.data, out=args.out, steps=args.steps, window=(first, last),
-                   launched=args.launched if args.launched is not None else time.time())
+                   launched=args.launched if args.launched is not None else time.time(), **kwargs)
     return run
 
 
@@ -56,14 +69,16 @@ def _grpc(args):
 
 
 def _parts():
+    import bare
     import training
-    return {"modelmaker": _training(training.modelmaker_job),
+    return {"modelmaker": _training(training.modelmaker_job, engine=None),
             "estimator": _training(training.estimator_job),
             "keras": _training(training.keras_job),
+            "bare": _training(bare.bare_job),
             "serve": _serve, "grpc": _grpc}
 
 
-PARTS = ("modelmaker", "estimator", "keras", "serve", "grpc")
+PARTS = ("modelmaker", "estimator", "keras", "bare", "serve", "grpc")
 
 
 def _protobuf():
@@ -76,11 +91,16 @@ def _protobuf():
 def main(argv=None):
     args = _parse(sys.argv[1:] if argv is None else argv)
     start = time.perf_counter()
-    import tensorflow  # noqa: F401  (timed alone: the common fixed cost of every side)
+    import tensorflow  # (timed alone: the common fixed cost of every side)
     import_tf_s = time.perf_counter() - start
+    if args.profile:
+        import mnist_timed
+        mnist_timed.PROFILE = True
     result = _parts()[args.part](args)
     result["import_tf_s"] = import_tf_s
     result["protobuf"] = _protobuf()
+    result["tf_version"] = tensorflow.__version__
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
     if args.launched is not None:
         result["interpreter_start_s"] = STARTED - args.launched
     sys.stdout.flush()

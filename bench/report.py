@@ -5,8 +5,8 @@ Ratios are paired: repeat i of modelmaker is divided by repeat i of its baseline
 to it on the same machine), and the median of those ratios is reported.
 """
 
-import math
-import statistics
+import engine_figures
+from figure_stats import col, median, percentile, paired_ratios  # noqa: F401 (percentile: tests and callers)
 
 # figure -> (comparison, target); the benchmark reports these, tests never time anything.
 TARGETS = {
@@ -17,6 +17,7 @@ TARGETS = {
     "grpc_over_rest_p50": ("<=", 1.0),
     "cnn_batching_speedup": (">=", 3.0),
     "batched_mixups": ("<=", 0),
+    **engine_figures.TARGETS,
 }
 
 # The keys of the JSON line, in order; each is a number or null.
@@ -26,26 +27,8 @@ KEYS = ("train_overhead_ratio", "e2e_vs_keras", "startup_s", "import_tf_s", "ser
         "keras_accuracy", "estimator_startup_s", "train_overhead_ratio_best_slice",
         "grpc_p50_ms", "grpc_p99_ms", "rest_p50_ms", "rest_p99_ms", "grpc_over_rest_p50",
         "mlp_rps", "mlp_rps_batched", "mlp_batching_speedup", "cnn_rps", "cnn_rps_batched",
-        "cnn_batching_speedup", "cnn_inprocess_ms", "batched_mixups", "load_errors")
-
-
-def median(values):
-    """The median of the values that are not None, or None when there are none."""
-    kept = [v for v in values if v is not None]
-    return statistics.median(kept) if kept else None
-
-
-def percentile(sorted_values, q):
-    """Nearest-rank percentile `q` (0-100) of an ascending list, or None when empty."""
-    if not sorted_values:
-        return None
-    rank = max(1, math.ceil(q / 100.0 * len(sorted_values)))
-    return sorted_values[rank - 1]
-
-
-def paired_ratios(numerators, denominators):
-    """numerators[i] / denominators[i] for each i where both are positive numbers."""
-    return [n / d for n, d in zip(numerators, denominators) if n and d]
+        "cnn_batching_speedup", "cnn_inprocess_ms", "batched_mixups", "load_errors",
+        *engine_figures.KEYS)
 
 
 def figures(runs):
@@ -61,10 +44,6 @@ def figures(runs):
     """
     mm, est, keras = (runs.get(k) or [] for k in ("modelmaker", "estimator", "keras"))
     serve = runs.get("serve") or {}
-
-    def col(results, key):
-        return [r.get(key) for r in results]
-
     out = dict.fromkeys(KEYS)
     out.update(
         train_overhead_ratio=median(paired_ratios(col(mm, "steps_per_s"), col(est, "steps_per_s"))),
@@ -73,7 +52,7 @@ def figures(runs):
         e2e_vs_keras=median(paired_ratios(col(keras, "wall_s"), col(mm, "wall_s"))),
         startup_s=median(col(mm, "startup_s")),
         estimator_startup_s=median(col(est, "startup_s")),
-        import_tf_s=median(col(mm + est + keras, "import_tf_s") + [serve.get("import_tf_s")]),
+        import_tf_s=median(col(main_stack(runs), "import_tf_s") + [serve.get("import_tf_s")]),
         accuracy=median(col(mm, "accuracy")),
         keras_accuracy=median(col(keras, "accuracy")),
         modelmaker_steps_per_s=median(col(mm, "steps_per_s")),
@@ -87,9 +66,17 @@ def figures(runs):
                    serve_p99_ms=percentile(serve["http_ms"], 99),
                    inprocess_p50_ms=percentile(serve["inprocess_ms"], 50))
     out.update(_grpc_figures(runs.get("grpc") or {}))
+    out.update(engine_figures.figures(runs))
     out = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in out.items()}
     out["targets_met"] = {k: met(k, out[k]) for k in TARGETS}
+    out.update(engine_figures.stacks(runs))
     return out
+
+
+def main_stack(runs):
+    """Every training result of the main stack (this interpreter's TensorFlow)."""
+    return [r for side, results in runs.items() if isinstance(results, list)
+            and not side.startswith("current_") for r in results]
 
 
 def _grpc_figures(grpc):
@@ -152,12 +139,13 @@ _ROWS = (
     ("modelmaker_wall_s", "modelmaker whole job (s, after import tensorflow)"),
     ("estimator_wall_s", "hand-written tf.estimator whole job (s)"),
     ("keras_wall_s", "Keras fit+evaluate+save whole job (s)"),
+    *engine_figures.ROWS,
 )
 
 
 def table(figs):
     """A plain-text table: figure, value, target and whether it is met."""
-    lines = [f"{'figure':<31} {'value':>10}  {'target':<8} {'met':<4} meaning"]
+    lines = [f"{'figure':<33} {'value':>10}  {'target':<8} {'met':<4} meaning"]
     for key, meaning in _ROWS:
         value = figs.get(key)
         shown = "null" if value is None else f"{value:.4g}"
@@ -166,5 +154,5 @@ def table(figs):
             op, goal = TARGETS[key]
             target = f"{op} {goal:g}"
             ok = {True: "yes", False: "NO", None: "-"}[met(key, value)]
-        lines.append(f"{key:<31} {shown:>10}  {target:<8} {ok:<4} {meaning}")
+        lines.append(f"{key:<33} {shown:>10}  {target:<8} {ok:<4} {meaning}")
     return "\n".join(lines)

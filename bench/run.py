@@ -1,13 +1,16 @@
-"""`make bench`: modelmaker against hand-written tf.estimator and tf.keras, side by side in one run.
+"""`make bench`: modelmaker against its Estimator engine, a bare Session.run loop, hand-written
+tf.estimator and Keras, side by side in one run; optionally on current TensorFlow too.
 
-    .venv/bin/python bench/run.py                      # everything, 5 repeats (~8 min on 2 cores)
-    .venv/bin/python bench/run.py --only overhead      # one figure: overhead | e2e | startup | serve | grpc
+    .venv/bin/python bench/run.py                      # TF 2.15 figures, 3 repeats (~10 min on 2 cores)
+    .venv/bin/python bench/run.py --current_python .venv-current/bin/python   # + current TF
+    .venv/bin/python bench/run.py --only engine        # one figure (repeatable), see FIGURES
     .venv/bin/python bench/run.py --serving            # serving only (serve + grpc), 1 repeat, short training
     .venv/bin/python bench/run.py --quick              # plumbing check: a few steps, one repeat
 
 Every measurement runs in a fresh `bench/child.py` process, one at a time; repeats interleave
-the sides (modelmaker, tf.estimator, Keras, rotating the order) so that drift in machine load
-hits them alike. Prints a table, then as its last line one JSON object (see bench/README.md).
+the sides (rotating the order) so that drift in machine load hits them alike. The current-
+TensorFlow sides run their child processes with --current_python. Prints a table, then as its
+last line one JSON object (see bench/README.md).
 """
 
 import argparse
@@ -28,24 +31,52 @@ CHILD_TIMEOUT_S = 1800
 sys.path.insert(0, HERE)
 import report  # noqa: E402  (bench/ is not a package)
 
-# figure -> the training sides it needs ("serve" also needs a modelmaker export).
+# side -> how it runs: the child part, the stack (`main`: this interpreter's TensorFlow,
+# `current`: --current_python's), the job size (`main`: --steps, `fixed`: --fixed_steps), and
+# fit's engine parameter for the modelmaker part.
+SIDES = {
+    "modelmaker": dict(part="modelmaker", engine="modelmaker"),
+    "engine_estimator": dict(part="modelmaker", engine="estimator"),
+    "estimator": dict(part="estimator"),
+    "keras": dict(part="keras"),
+    "bare": dict(part="bare"),
+    "modelmaker_fixed": dict(part="modelmaker", engine="modelmaker", size="fixed"),
+    "engine_estimator_fixed": dict(part="modelmaker", engine="estimator", size="fixed"),
+    "current_modelmaker": dict(part="modelmaker", engine="modelmaker", stack="current"),
+    "current_keras": dict(part="keras", stack="current"),
+    "current_bare": dict(part="bare", stack="current"),
+}
+
+# figure -> the sides it needs ("serve" and "grpc" also need a modelmaker export).
 FIGURES = {
     "overhead": ("modelmaker", "estimator"),
     "e2e": ("modelmaker", "keras"),
     "startup": ("modelmaker",),
+    "engine": ("modelmaker", "engine_estimator"),
+    "floor": ("modelmaker", "bare"),
+    "fixed": ("modelmaker_fixed", "engine_estimator_fixed"),
+    "footprint": ("modelmaker", "keras", "estimator"),
+    "current": ("current_modelmaker", "current_keras"),
+    "current_floor": ("current_modelmaker", "current_bare"),
     "serve": ("modelmaker",),
     "grpc": ("modelmaker",),
 }
+CURRENT = ("current", "current_floor")  # the figures that need --current_python
 
 
 def parse(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", action="append", choices=sorted(FIGURES),
-                        help="measure only this figure (repeatable); default: all")
-    parser.add_argument("--repeats", type=int, default=5, help="runs of each side (median)")
+                        help="measure only this figure (repeatable); default: all (the current-"
+                             "TensorFlow ones only with --current_python)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each side (median)")
     parser.add_argument("--steps", type=int, default=3000, help="training steps per job")
     parser.add_argument("--window", default="500,2500",
                         help="steady-state window: first,last step timed")
+    parser.add_argument("--fixed_steps", type=int, default=500,
+                        help="steps of the jobs whose fixed cost is measured")
+    parser.add_argument("--current_python", help="the current-TensorFlow stack's interpreter "
+                        "(.venv-current/bin/python): adds the `current` figures")
     parser.add_argument("--requests", type=int, default=2000, help="timed predict requests")
     parser.add_argument("--seconds", type=float, default=5.0,
                         help="grpc: seconds of 32-client load per model and server")
@@ -56,24 +87,44 @@ def parse(argv):
                         help="plumbing check: 30 steps, 1 repeat, 20 requests (figures meaningless)")
     parser.add_argument("--data", default=DATA, help="MNIST IDX folder (8k train / 2k eval)")
     parser.add_argument("--workdir", help="where jobs write (default: a temporary folder, removed)")
+    parser.add_argument("--raw", help="also write every process's own result to this JSON file")
     args = parser.parse_args(argv)
     if args.serving:
         args.only, args.repeats, args.steps, args.window = ["serve", "grpc"], 1, 300, "50,250"
     if args.quick:
         args.steps, args.window, args.repeats, args.requests = 30, "5,25", 1, 20
+        args.fixed_steps = 20
     if not os.path.isdir(args.data):
         parser.error(f"--data {args.data} is not a folder; the benchmark needs the MNIST IDX "
                      "files (../shared/data/mnist-10k) and never downloads them")
+    if args.current_python and not os.path.isfile(args.current_python):
+        parser.error(f"--current_python {args.current_python} is not a file; build the stack "
+                     "with `make venv-current` or leave the flag out")
+    wanted = set(args.only or [])
+    if wanted & set(CURRENT) and not args.current_python:
+        parser.error(f"--only {' '.join(sorted(wanted & set(CURRENT)))} needs --current_python "
+                     ".venv-current/bin/python (make bench-current passes it)")
     return args
 
 
-def child(part, args, *, out=None, export_dir=None):
-    """Runs `bench/child.py part ...` in a fresh process; returns its BENCH result dict."""
-    command = [sys.executable, os.path.join(HERE, "child.py"), part, "--data", args.data,
-               "--steps", str(args.steps), "--window", args.window,
+def figures_of(args):
+    """The figures this run measures."""
+    if args.only:
+        return list(args.only)
+    return [f for f in FIGURES if args.current_python or f not in CURRENT]
+
+
+def child(part, args, *, out=None, export_dir=None, python=None, steps=None, window=None,
+          engine=None):
+    """Runs `bench/child.py part ...` in a fresh process; returns its BENCH result dict, with
+    `process_s` (launch to exit, as the parent saw it) and `train_url_bytes` (what `out` holds)."""
+    command = [python or sys.executable, os.path.join(HERE, "child.py"), part, "--data", args.data,
+               "--steps", str(steps or args.steps), "--window", window or args.window,
                "--requests", str(args.requests), "--warmup", str(min(100, args.requests))]
     if out:
         command += ["--out", out]
+    if engine:
+        command += ["--engine", engine]
     if export_dir:
         command += ["--export_dir", export_dir, "--seconds", str(args.seconds)]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONDONTWRITEBYTECODE="1")
@@ -81,26 +132,47 @@ def child(part, args, *, out=None, export_dir=None):
     proc = subprocess.run(command + ["--launched", repr(launched)], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=CHILD_TIMEOUT_S,
                           stdin=subprocess.DEVNULL)
+    process_s = time.time() - launched
     lines = [l for l in proc.stdout.splitlines() if l.startswith("BENCH ")]
     if proc.returncode != 0 or not lines:
         tail = (proc.stderr or proc.stdout)[-3000:]
         raise SystemExit(f"bench: part `{part}` failed (exit {proc.returncode}):\n{tail}")
     result = json.loads(lines[-1][len("BENCH "):])
-    result["process_s"] = time.time() - launched
+    result["process_s"] = process_s
+    if out:
+        result["train_url_bytes"] = folder_bytes(out)
     return result
 
 
+def folder_bytes(path):
+    """The bytes of the files under `path` (0 when it does not exist)."""
+    return sum(os.path.getsize(os.path.join(root, name))
+               for root, _, names in os.walk(path) for name in names)
+
+
+def run_side(side, args, out):
+    """One fresh process of `side` (a key of SIDES)."""
+    how = SIDES[side]
+    fixed = how.get("size") == "fixed"
+    steps = args.fixed_steps if fixed else args.steps
+    window = f"{max(1, steps // 5)},{steps}" if fixed else args.window
+    python = args.current_python if how.get("stack") == "current" else None
+    return child(how["part"], args, out=out, python=python, steps=steps, window=window,
+                 engine=how.get("engine"))
+
+
 def measure(args, workdir):
-    """Runs every needed side `repeats` times, interleaved, then serving once."""
-    figures = args.only or sorted(FIGURES)
-    sides = [s for s in ("modelmaker", "estimator", "keras")
-             if any(s in FIGURES[f] for f in figures)]
+    """Runs every needed side `repeats` times, interleaved (the order rotating from repeat to
+    repeat), then serving once. Returns ({side: [result, ...]} plus "serve"/"grpc" results,
+    the 1-minute load average before and after)."""
+    figures = figures_of(args)
+    sides = [s for s in SIDES if any(s in FIGURES[f] for f in figures)]
     runs = {side: [] for side in sides}
+    load = [os.getloadavg()[0]]
     for repeat in range(args.repeats):
         order = sides[repeat % len(sides):] + sides[:repeat % len(sides)]
         for side in order:
-            out = os.path.join(workdir, f"{side}-{repeat}")
-            result = child(side, args, out=out)
+            result = run_side(side, args, os.path.join(workdir, f"{side}-{repeat}"))
             runs[side].append(result)
             _progress(side, repeat, result)
     if "serve" in figures:
@@ -110,29 +182,34 @@ def measure(args, workdir):
             print("bench: serving not measured: modelmaker has no `serve` verb yet", flush=True)
     if "grpc" in figures:
         runs["grpc"] = child("grpc", args, export_dir=runs["modelmaker"][-1]["export_dir"])
-    return runs
+    return runs, load + [os.getloadavg()[0]]
 
 
 def _progress(side, repeat, result):
     rate = result.get("steps_per_s")
     shown = f" {rate:.0f} steps/s" if rate else ""
-    print(f"bench: {side:<10} repeat {repeat}: job {result['wall_s']:.2f}s{shown} "
-          f"accuracy {result['accuracy']:.4f}", flush=True)
+    accuracy = result.get("accuracy")
+    shown += f" accuracy {accuracy:.4f}" if accuracy is not None else ""
+    print(f"bench: {side:<22} repeat {repeat}: process {result['process_s']:.2f}s "
+          f"job {result['wall_s']:.2f}s{shown} rss {result['peak_rss_mb']:.0f} MB "
+          f"(load {os.getloadavg()[0]:.1f})", flush=True)
 
 
 def main(argv=None):
     args = parse(sys.argv[1:] if argv is None else argv)
     workdir = args.workdir or tempfile.mkdtemp(prefix="modelmaker-bench-")
     try:
-        runs = measure(args, workdir)
+        runs, load = measure(args, workdir)
     finally:
         if not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)
+    if args.raw:
+        with open(args.raw, "w", encoding="utf-8") as f:
+            json.dump(runs, f, indent=1)
     figs = report.figures(runs)
-    first = next(iter(runs.get("modelmaker") or runs.get("keras") or [{}]))
     figs.update(date=datetime.date.today().isoformat(), cpus=os.cpu_count(), gpu=None,
-                protobuf=first.get("protobuf"), repeats=args.repeats, steps=args.steps,
-                quick=args.quick)
+                repeats=args.repeats, steps=args.steps, fixed_steps=args.fixed_steps,
+                quick=args.quick, load_avg=[round(v, 2) for v in load])
     print(report.table(figs))
     print(json.dumps(figs), flush=True)
     return 0

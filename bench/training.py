@@ -1,14 +1,17 @@
-"""The three training jobs the benchmark compares, each run in its own fresh process.
+"""The training jobs the benchmark compares, each run in its own fresh process.
 
 Every job is the same work: train the seed MNIST model for `steps` steps at batch 64 on the
 8k training images, evaluate once on the 2k evaluation images, and write a SavedModel.
 
 - `modelmaker_job`: `modelmaker.fit` on the seed module with examples/mnist/parameters.json,
-  checkpointing only at the end so that train_and_evaluate evaluates once.
+  checkpointing only at the end so that train_and_evaluate evaluates once; `engine` chooses
+  modelmaker's engine (`modelmaker`, its own) or `estimator` (tf.estimator, TensorFlow 2.15).
 - `estimator_job`: the same model_fn/input_fn written by hand against tf.estimator
   (train_and_evaluate + export_saved_model) with the same checkpoint, logging and summary
   cadence; its steady-state rate is the denominator of `train_overhead_ratio`.
-- `keras_job`: the same network in tf.keras: `fit` + `evaluate` + `tf.saved_model.save`.
+- `keras_job`: the same network in tf.keras: `fit` + `evaluate` + `model.export` (Keras 2.15 on
+  TensorFlow 2.15, Keras 3 on current TensorFlow).
+- `bare.bare_job` (bench/bare.py): the floor, a bare Session.run(train_op) loop.
 
 Each returns a dict of plain numbers; `wall_s` counts from the end of `import tensorflow`
 (done by the caller) to the end of the job, so each side's own imports are included.
@@ -30,17 +33,24 @@ def job_params(steps):
     return params
 
 
-def modelmaker_job(*, data, out, steps, window, launched):
+def modelmaker_job(*, data, out, steps, window, launched, engine=None):
     """Runs `modelmaker.fit`; returns wall_s, steps_per_s, startup_s, accuracy, export_dir."""
     start = time.perf_counter()
     import modelmaker
+    from modelmaker import estimator
+    # Before the seed module binds `tensorflow.compat.v1`: on TensorFlow >= 2.16 install() replaces
+    # that module object (fit() calls it before it loads a module by path; this one is imported here).
+    estimator.install()
     import mnist_timed
     mnist_timed.WINDOW = window
-    result = modelmaker.fit(mnist_timed, job_params(steps), data_url=data, train_url=out)
+    params = job_params(steps)
+    if engine:
+        params["engine"] = engine
+    result = modelmaker.fit(mnist_timed, params, data_url=data, train_url=out)
     wall = time.perf_counter() - start
-    return dict(_timed(mnist_timed.RESULT, launched), wall_s=wall,
+    return dict(timed(mnist_timed.RESULT, launched), wall_s=wall,
                 accuracy=float(result.metrics["accuracy"]), export_dir=result.export_dir,
-                global_step=result.global_step)
+                global_step=result.global_step, engine=engine or "default")
 
 
 def estimator_job(*, data, out, steps, window, launched):
@@ -64,19 +74,26 @@ def estimator_job(*, data, out, steps, window, launched):
     estimator.export_saved_model(os.path.join(out, "export", "model"),
                                  lambda: mnist_timed.serving_input_receiver_fn()())
     wall = time.perf_counter() - start
-    return dict(_timed(mnist_timed.RESULT, launched), wall_s=wall,
+    return dict(timed(mnist_timed.RESULT, launched), wall_s=wall,
                 accuracy=float(metrics["accuracy"]))
 
 
-def _timed(result, launched):
-    """The StepTimer's figures: the window's rates (whole, fastest slice) and start-up."""
+def timed(result, launched):
+    """The StepTimer's figures: the window's rates (whole, fastest slice), start-up, and
+    `train_s`, the time the steps took: from the first step's end to the last step's start, plus
+    two steps at that pace (the first step's own extra time, graph optimization and warm-up, counts
+    as fixed cost, as do the saves and the evaluation that hooks run after the last step)."""
+    done = result["steps_done"]
+    span = result["last_step_start"] - result["first_step_end"]
     return {"steps_per_s": result.get("window_steps_per_s"),
             "best_slice_steps_per_s": result.get("best_slice_steps_per_s"),
-            "startup_s": result["first_step_time"] - launched}
+            "startup_s": result["first_step_time"] - launched,
+            "train_s": span * done / (done - 2) if done > 2 else None, "steps_done": done,
+            **({"profile": result["profile"]} if "profile" in result else {})}
 
 
 def keras_job(*, data, out, steps, window, launched):
-    """tf.keras fit + evaluate + tf.saved_model.save; returns wall_s and accuracy."""
+    """tf.keras fit + evaluate + model.export; returns wall_s and accuracy."""
     del window, launched  # Keras runs untimed inside: a per-batch callback would slow it
     start = time.perf_counter()
     import tensorflow as tf
@@ -93,6 +110,6 @@ def keras_job(*, data, out, steps, window, launched):
                   metrics=["accuracy"])
     model.fit(mnist_timed.train_input_fn(data, params), epochs=1, steps_per_epoch=steps, verbose=0)
     _, accuracy = model.evaluate(mnist_timed.eval_input_fn(data, params), verbose=0)
-    tf.saved_model.save(model, os.path.join(out, "export", "1"))
+    model.export(os.path.join(out, "export", "1"))  # a serving SavedModel (Keras 2.13+ and 3)
     wall = time.perf_counter() - start
     return {"wall_s": wall, "accuracy": float(accuracy)}

@@ -1,6 +1,8 @@
 """The benchmark's plumbing: figures from fake results, the readiness wait against a loopback
-server, and one `bench/run.py --quick` run checking the JSON line's keys and types.
-Nothing here is timed: the figures of a quick run are meaningless and never asserted on."""
+server, and `bench/run.py --quick` runs checking the JSON line's keys and types (all figures
+where tf.estimator imports; the current-TensorFlow figures with this interpreter as
+--current_python, on either stack). Nothing here is timed: the figures of a quick run are
+meaningless and never asserted on, only that they are measured (positive numbers)."""
 
 import http.server
 import importlib.util
@@ -12,11 +14,14 @@ import threading
 
 import pytest
 
+from modelmaker.estimator import has_real_estimator
+
 pytestmark = pytest.mark.slow  # every test here starts processes
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MNIST_10K = os.path.join(REPO, "..", "shared", "data", "mnist-10k")
 BENCH = os.path.join(REPO, "bench")
+sys.path.insert(0, BENCH)  # report's own imports (engine_figures, figure_stats)
 
 
 def _load(name):
@@ -31,9 +36,9 @@ latency = _load("latency")
 report = _load("report")
 
 
-def _job(wall, rate=None, accuracy=0.97, startup=5.0):
+def _job(wall, rate=None, accuracy=0.97, startup=5.0, **more):
     return {"wall_s": wall, "steps_per_s": rate, "accuracy": accuracy, "startup_s": startup,
-            "import_tf_s": 3.0}
+            "import_tf_s": 3.0, **more}
 
 
 def test_percentile_and_median():
@@ -54,11 +59,40 @@ def test_figures_pair_repeats_and_leave_unmeasured_null():
     assert figs["train_overhead_ratio"] == pytest.approx((1.0 + 700 / 750) / 2, abs=1e-4)
     assert figs["e2e_vs_keras"] == pytest.approx((1.1 + 1.0) / 2, abs=1e-4)
     assert figs["serve_p50_ms"] is None and figs["inprocess_p50_ms"] is None
-    assert figs["targets_met"] == {"train_overhead_ratio": False, "e2e_vs_keras": True,
-                                   "serve_p50_ms": None, "accuracy": True,
-                                   "grpc_over_rest_p50": None, "cnn_batching_speedup": None,
-                                   "batched_mixups": None}
+    met = {k: v for k, v in figs["targets_met"].items() if v is not None}
+    assert met == {"train_overhead_ratio": False, "e2e_vs_keras": True, "accuracy": True}
+    assert set(figs["targets_met"]) == set(report.TARGETS)
     assert "train_overhead_ratio" in report.table(figs)
+
+
+def test_engine_figures_pair_repeats_and_charge_fixed_cost_against_import():
+    def run(process, rate, rss, size, train=None, imp=3.0):
+        return _job(process - 5, rate, process_s=process, peak_rss_mb=rss, train_url_bytes=size,
+                    train_s=train, import_tf_s=imp)
+    runs = {"modelmaker": [run(20.0, 900.0, 800.0, 6), run(22.0, 800.0, 820.0, 6)],
+            "engine_estimator": [run(26.0, 900.0, 900.0, 9), run(22.0, 1000.0, 900.0, 9)],
+            "bare": [run(10.0, 1000.0, 700.0, 0), run(10.0, 1000.0, 700.0, 0)],
+            "keras": [run(30.0, None, 600.0, 3), run(30.0, None, 800.0, 3)],
+            "modelmaker_fixed": [run(8.0, None, 1, 1, train=2.0, imp=4.0),
+                                 run(9.0, None, 1, 1, train=2.0, imp=4.0)],
+            "current_modelmaker": [run(20.0, 500.0, 700.0, 5, train=10.0)],
+            "current_keras": [run(25.0, None, 700.0, 2)]}
+    figs = report.figures(runs)
+    assert figs["engine_e2e_speedup"] == pytest.approx((1.3 + 1.0) / 2, abs=1e-4)
+    assert figs["engine_steps_ratio"] == pytest.approx((1.0 + 0.8) / 2, abs=1e-4)
+    assert figs["floor_ratio"] == pytest.approx(0.85, abs=1e-4)
+    assert figs["fixed_cost_s"] == pytest.approx(6.5)      # process minus training time
+    assert figs["fixed_cost_excess_s"] == pytest.approx(1.0)  # minus (import 4.0 + 1.5)
+    assert figs["fixed_cost_budget_s"] == pytest.approx(5.5)
+    assert figs["rss_vs_keras"] == pytest.approx((800 / 600 + 820 / 800) / 2, abs=1e-4)
+    assert (figs["train_url_bytes"], figs["keras_train_url_bytes"]) == (6, 3)
+    assert figs["current_e2e_vs_keras"] == pytest.approx(1.25)
+    assert figs["current_fixed_cost_s"] == pytest.approx(10.0)
+    assert figs["estimator_peak_rss_mb"] is None and figs["current_floor_ratio"] is None
+    assert figs["targets_met"]["engine_e2e_speedup"] is False  # 1.15 < 1.2
+    assert figs["targets_met"]["fixed_cost_excess_s"] is False
+    assert figs["targets_met"]["current_e2e_vs_keras"] is True
+    assert "floor_ratio" in report.table(figs)
 
 
 def test_figures_read_serving_latencies():
@@ -108,21 +142,62 @@ def test_wait_ready_finds_the_model_name(tmp_path):
         server.server_close()
 
 
-@pytest.mark.skipif(not os.path.isdir(MNIST_10K), reason="needs ../shared/data/mnist-10k")
-def test_quick_run_prints_the_json_line_last(tmp_path):
+def _quick_run(tmp_path, *flags):
+    """The JSON line (last line) and the text before it of a `bench/run.py --quick` run."""
     proc = subprocess.run([sys.executable, os.path.join(BENCH, "run.py"), "--quick",
-                           "--data", MNIST_10K, "--workdir", str(tmp_path)],
-                          cwd=REPO, capture_output=True, text=True, timeout=900,
+                           "--data", MNIST_10K, "--workdir", str(tmp_path), *flags],
+                          cwd=REPO, capture_output=True, text=True, timeout=1200,
                           stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
     lines = proc.stdout.strip().splitlines()
-    figs = json.loads(lines[-1])
-    assert "train_overhead_ratio" in proc.stdout.split(lines[-1])[0]  # the table came first
-    for key in ("train_overhead_ratio", "e2e_vs_keras", "startup_s", "import_tf_s", "accuracy"):
-        assert isinstance(figs[key], float) and figs[key] > 0, key
+    return json.loads(lines[-1]), proc.stdout.split(lines[-1])[0]
+
+
+def _positive(figs, keys):
+    for key in keys:
+        assert isinstance(figs[key], (int, float)) and figs[key] > 0, (key, figs[key])
+
+
+ENGINE_KEYS = ("engine_e2e_speedup", "engine_steps_ratio", "modelmaker_process_s",
+               "engine_estimator_process_s", "floor_ratio", "bare_steps_per_s", "fixed_cost_s",
+               "engine_estimator_fixed_cost_s", "fixed_cost_budget_s", "peak_rss_mb",
+               "keras_peak_rss_mb", "estimator_peak_rss_mb", "rss_vs_keras", "train_url_bytes",
+               "keras_train_url_bytes", "estimator_train_url_bytes")
+CURRENT_KEYS = ("current_e2e_vs_keras", "current_accuracy", "current_keras_accuracy",
+                "current_modelmaker_process_s", "current_keras_process_s", "current_fixed_cost_s",
+                "current_import_tf_s", "current_floor_ratio", "current_bare_steps_per_s",
+                "current_peak_rss_mb", "current_keras_peak_rss_mb", "current_rss_vs_keras",
+                "current_train_url_bytes", "current_keras_train_url_bytes")
+
+
+@pytest.mark.skipif(not os.path.isdir(MNIST_10K), reason="needs ../shared/data/mnist-10k")
+@pytest.mark.skipif(not has_real_estimator(), reason="the Estimator sides need tf.estimator (TF <= 2.15)")
+def test_quick_run_prints_the_json_line_last(tmp_path):
+    figs, before = _quick_run(tmp_path)
+    assert "train_overhead_ratio" in before  # the table came first
+    _positive(figs, ("train_overhead_ratio", "e2e_vs_keras", "startup_s", "import_tf_s",
+                     "accuracy", *ENGINE_KEYS))
+    assert isinstance(figs["fixed_cost_excess_s"], float)  # either sign
+    assert figs["current_e2e_vs_keras"] is None  # no --current_python
+    assert figs["tf_version"] and len(figs["load_avg"]) == 2
     for key in ("serve_p50_ms", "serve_p99_ms", "inprocess_p50_ms"):
         assert figs[key] is None or isinstance(figs[key], float), key
     if latency.serving_available():
         assert figs["serve_p50_ms"] > 0 and figs["inprocess_p50_ms"] > 0
     assert figs["quick"] is True and figs["repeats"] == 1
     assert set(figs["targets_met"]) == set(report.TARGETS)
+
+
+@pytest.mark.skipif(not os.path.isdir(MNIST_10K), reason="needs ../shared/data/mnist-10k")
+def test_quick_current_figures_with_this_interpreter(tmp_path):
+    figs, _ = _quick_run(tmp_path, "--only", "current", "--only", "current_floor",
+                         "--current_python", sys.executable)
+    _positive(figs, CURRENT_KEYS)
+    assert figs["current_tf_version"] and figs["engine_e2e_speedup"] is None
+
+
+def test_current_figures_need_the_current_interpreter():
+    proc = subprocess.run([sys.executable, os.path.join(BENCH, "run.py"), "--only", "current",
+                           "--data", REPO], capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2 and "--current_python" in proc.stderr
