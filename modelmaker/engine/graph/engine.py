@@ -20,13 +20,10 @@ from modelmaker.engine.hooks.progress import StepCounter
 
 
 def settings(params, model_dir):
-    """The `RunSettings` of a run's parameters: checkpoint and summary cadence, seed, and a session config
-    with soft placement (as Estimator's) and without Grappler's graph rewrites: Grappler rewrites the whole
-    graph again for each new set of fetches, and an input_fn that holds its data as graph constants (the
-    MNIST example: 25 MB) made that cost ~0.7 s and ~120 MB at the iterator's initialization, for no
-    measured gain per step (bench/README.md). A caller's own RunSettings keeps its session_config."""
+    """The `RunSettings` of a run's parameters: checkpoint and summary cadence, seed, and the session
+    config Estimator uses by default (soft placement, one meta-optimizer pass)."""
     from tensorflow.core.protobuf import rewriter_config_pb2
-    rewrite = rewriter_config_pb2.RewriterConfig(disable_meta_optimizer=True)
+    rewrite = rewriter_config_pb2.RewriterConfig(meta_optimizer_iterations=rewriter_config_pb2.RewriterConfig.ONE)
     return RunSettings(
         save_checkpoints_steps=params["save_checkpoints_steps"],
         save_checkpoints_secs=None if params["save_checkpoints_steps"] else params["save_checkpoints_secs"],
