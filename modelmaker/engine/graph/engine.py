@@ -1,4 +1,5 @@
-"""Provides `GraphEngine`: the `Engine` interface on modelmaker's own graph engine, for one process.
+"""Provides `GraphEngine`: the `Engine` interface on modelmaker's own graph engine, for one process
+(one replica, or with `distribute: mirrored` one replica per local device: `graph.distributed`).
 
 Each method builds one graph for its phase with the `modelmaker.engine.graph` functions, on the
 user's model_fn as every engine wraps it (`modelmaker.engine.adapters`: the contract checks, the
@@ -72,7 +73,11 @@ class GraphEngine(base.Engine):
         with failures.translated(self.model_dir, counter):
             training.train(self._model_fn(), self.input_fn(training=True), max_steps=max_steps,
                            hooks=[*hooks, counter], saving_listeners=list(listeners),
-                           warm_start_from=self._warm_start, **self._common())
+                           warm_start_from=self._warm_start, strategy=self._strategy(), **self._common())
+
+    def _strategy(self):
+        """The plan's in-graph strategy (mirrored), or None: one replica."""
+        return self.plan.strategy() if self.plan and self.plan.distribute == "mirrored" else None
 
     def evaluate(self, *, checkpoint=None, steps=base.EVAL_STEPS, hooks=()):
         steps = self.params["eval_steps"] if steps is base.EVAL_STEPS else steps

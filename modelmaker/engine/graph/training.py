@@ -6,10 +6,12 @@ every N steps, a NaN/Inf stop on the loss, and a restart from the newest checkpo
 The checkpoint hook writes the graph once, with large constants emptied (modelmaker.engine.hooks.checkpoint).
 """
 
+import contextlib
+
 import tensorflow as tf
 
 from modelmaker.engine.hooks import checkpoint as events
-from modelmaker.engine.graph import calls
+from modelmaker.engine.graph import calls, distributed
 from modelmaker.engine.graph.settings import RunSettings
 from modelmaker.estimator import ModeKeys
 
@@ -23,7 +25,7 @@ def latest_step(model_dir):
 
 
 def train(model_fn, input_fn, *, model_dir, params=None, settings=RunSettings(), max_steps=None, steps=None,
-          hooks=(), saving_listeners=(), warm_start_from=None):
+          hooks=(), saving_listeners=(), warm_start_from=None, strategy=None):
     """Trains until `max_steps` (a global step) or for `steps` more steps, or until the input ends.
 
     Args:
@@ -36,6 +38,8 @@ def train(model_fn, input_fn, *, model_dir, params=None, settings=RunSettings(),
       hooks: extra SessionRunHooks on every step; saving_listeners: CheckpointSaverListeners.
       warm_start_from: (checkpoint prefix, variable-name regex): a run without a checkpoint in
         model_dir initialises the matching trainable variables from it (tf.compat.v1.train.warm_start).
+      strategy: a tf.compat.v1.distribute strategy to replicate the model_fn over (see `distributed`;
+        one global step = one batch on each replica), or None: one replica.
 
     Returns:
       The global step reached (the saved one when training was already past max_steps).
@@ -55,11 +59,9 @@ def train(model_fn, input_fn, *, model_dir, params=None, settings=RunSettings(),
                          f"max_steps {max_steps}.")
         return start
     settings = settings.in_dir(model_dir)
-    with tf.Graph().as_default():
+    with tf.Graph().as_default(), (strategy.scope() if strategy else contextlib.nullcontext()):
         _v1.set_random_seed(settings.tf_random_seed)
-        global_step = _v1.train.get_or_create_global_step()
-        features, labels, input_hooks = calls.input_tensors(input_fn, ModeKeys.TRAIN, params, settings)
-        spec = calls.model_spec(model_fn, features, labels, ModeKeys.TRAIN, params, settings)
+        global_step, spec, input_hooks = _train_spec(model_fn, input_fn, params, settings, strategy)
         if warm_start_from and not start:
             _v1.train.warm_start(warm_start_from[0], vars_to_warm_start=warm_start_from[1])
         _v1.summary.scalar("loss", spec.loss)
@@ -71,6 +73,15 @@ def train(model_fn, input_fn, *, model_dir, params=None, settings=RunSettings(),
         chief_hooks = [*_checkpoint_hooks(spec, scaffold, model_dir, settings, saving_listeners),
                        *spec.training_chief_hooks]
         return _run(spec, global_step, scaffold, model_dir, settings, worker_hooks, chief_hooks)
+
+
+def _train_spec(model_fn, input_fn, params, settings, strategy):
+    """(global step, the model_fn's TRAIN spec, input hooks): one replica, or every replica of `strategy`."""
+    if strategy:
+        return distributed.train_spec(strategy, model_fn, input_fn, params, settings)
+    global_step = _v1.train.get_or_create_global_step()
+    features, labels, input_hooks = calls.input_tensors(input_fn, ModeKeys.TRAIN, params, settings)
+    return global_step, calls.model_spec(model_fn, features, labels, ModeKeys.TRAIN, params, settings), input_hooks
 
 
 def _run(spec, global_step, scaffold, model_dir, settings, worker_hooks, chief_hooks):
