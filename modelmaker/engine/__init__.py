@@ -30,9 +30,12 @@ ENGINES = {MODELMAKER: _graph, ESTIMATOR: _estimator}  # keys: names.NAMES
 
 
 def runs_on_graph_engine(plan):
-    """True for a plan modelmaker's engine trains: one process, with `distribute` none or mirrored
-    (several replicas in one graph: `graph.distributed`). TF_CONFIG clusters: not yet (issue 15)."""
-    return plan is None or (not plan.cluster.is_distributed and plan.distribute in ("none", "mirrored"))
+    """True for a plan modelmaker's engine trains: one process with `distribute` none or mirrored
+    (several replicas in one graph: `graph.distributed`), or parameter_server (between-graph:
+    `graph.between_graph`). multi_worker_mirrored and clusters under none/mirrored: not yet (issue 15)."""
+    if plan is None or plan.distribute == "parameter_server":
+        return True
+    return not plan.cluster.is_distributed and plan.distribute in ("none", "mirrored")
 
 
 def choose(params, plan=None):
@@ -62,9 +65,9 @@ def choose(params, plan=None):
         return ESTIMATOR, f"{what} is not yet on engine modelmaker: it runs on tf.estimator on this TensorFlow"
     raise ParamsError(
         f"distributed training ({what}) is not supported on this TensorFlow yet (TensorFlow "
-        f"{tf.__version__}): modelmaker's engine trains in one process (distribute none or mirrored), "
-        "and tf.estimator needs TensorFlow <= 2.15. Use the TF 2.15 stack (make venv), or distribute: "
-        "none or mirrored without TF_CONFIG.")
+        f"{tf.__version__}): modelmaker's engine runs distribute none, mirrored "
+        "(one machine) and parameter_server so far, and tf.estimator needs TensorFlow <= 2.15. Use the "
+        "TF 2.15 stack (make venv), or one of those.")
 
 
 def build(name=None, **kwargs):

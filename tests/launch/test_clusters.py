@@ -5,6 +5,7 @@ mirrored over two logical CPUs. Each asserts the final global step under the ste
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -49,15 +50,22 @@ def check_outputs(out_dir, output):
     return result
 
 
-@pytest.mark.distributed  # not yet on modelmaker's engine: Estimator (TF 2.15)
-def test_parameter_servers_worker_and_evaluator(tiny, tmp_path):
+ENGINES = ["modelmaker", pytest.param("estimator", marks=pytest.mark.estimator)]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_parameter_servers_worker_and_evaluator(tiny, tmp_path, engine):
     out_dir = tmp_path / "ps"
-    code, output = launch_local("worker=1,ps=1,evaluator=1", tiny, out_dir)
+    code, output = launch_local("worker=1,ps=1,evaluator=1", tiny, out_dir, engine=engine)
     assert code == 0, output
     result = check_outputs(out_dir, output)
     # Asynchronous: one global step per worker batch; the two trainers may overshoot by one.
     assert TOTAL <= result["global_step"] <= TOTAL + 1, output
     assert "[chief/0] distribute parameter_server" in output
+    assert re.search(rf"^\[worker/0\] distribute parameter_server .* \| engine {engine}$", output, re.M), output
+    if engine == "modelmaker":  # the worker joined in time (it polls for the chief every second, not 30 s)
+        trained = re.search(r"^\[worker/0\] worker/0 ran (\d+) training steps", output, re.M)
+        assert trained and int(trained.group(1)) > 0, output
     assert "[ps/0] ps 0 stopping: the chief is done (finished" in output, output
     assert "[evaluator/0] evaluation at step" in output
     assert "[evaluator/0] evaluator stopping:" in output
@@ -89,7 +97,7 @@ MIRRORED = textwrap.dedent("""
 """ % TOTAL)
 
 
-@pytest.mark.parametrize("engine", ["modelmaker", pytest.param("estimator", marks=pytest.mark.estimator)])
+@pytest.mark.parametrize("engine", ENGINES)
 def test_mirrored_on_two_logical_cpus(tiny, tmp_path, engine):
     out_dir = tmp_path / "mirrored"
     proc = subprocess.run([sys.executable, "-c", MIRRORED, tiny, str(out_dir), engine], capture_output=True,

@@ -125,8 +125,7 @@ def test_distributed_runs_not_yet_on_the_engine_are_refused_without_tensorflow_e
     monkeypatch.setenv("TF_CONFIG", json.dumps(TWO_TRAINERS))
     with pytest.raises(ParamsError, match=r"^distributed training \(TF_CONFIG cluster chief/0\) is not supported "
                                           r"on this TensorFlow yet \(TensorFlow [0-9.]+\): .* Use the TF 2.15 "
-                                          r"stack \(make venv\), or distribute: none or mirrored without "
-                                          r"TF_CONFIG\.$"):
+                                          r"stack \(make venv\), or one of those\.$"):
         modelmaker.fit(TINY, dict(FAST, distribute="multi_worker_mirrored"), train_url=str(tmp_path / "out"))
     assert not os.path.exists(tmp_path / "out" / "params.json"), "refused before anything is written"
 
@@ -136,8 +135,11 @@ def _plan(distribute, cluster=tf_config.LOCAL):
                            train_max_steps=10)
 
 
-def test_mirrored_runs_on_the_engine_parameters_choice():
-    assert engine.choose(api.to_run_params({}), _plan("mirrored")) == ("modelmaker", "")
+def test_mirrored_and_parameter_servers_run_on_the_engine_parameters_choice():
+    params = api.to_run_params({})
+    assert engine.choose(params, _plan("mirrored")) == ("modelmaker", "")
+    with_ps = dict(TWO_TRAINERS, cluster=dict(TWO_TRAINERS["cluster"], ps=["127.0.0.1:3"]))
+    assert engine.choose(params, _plan("parameter_server", tf_config.parse(json.dumps(with_ps)))) == ("modelmaker", "")
 
 
 @pytest.mark.estimator
