@@ -41,6 +41,12 @@ def done_marker(task=None):
     return DONE_MARKER if task is None else f"modelmaker_done.{task}.json"
 
 
+def joined_marker(task):
+    """The file name a worker of parameter-server training writes once its session is ready (e.g.
+    'worker_0'): the chief waits for them before its first step (`engine.graph.between_graph`)."""
+    return f"modelmaker_joined.{task}.json"
+
+
 def stop_request(task):
     """The file name of `task`'s (e.g. 'worker_0') request that synchronous training stop."""
     return f"modelmaker_stop.{task}.json"

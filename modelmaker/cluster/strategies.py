@@ -5,7 +5,7 @@
 | none                  | None                                  | none, or the chief alone   | 1                        |
 | mirrored              | MirroredStrategy over the local GPUs  | none, or the chief alone   | local devices            |
 | multi_worker_mirrored | MultiWorkerMirroredStrategy           | chief (+ workers), no ps   | trainers x local GPUs    |
-| parameter_server      | None: Estimator's between-graph mode  | chief (+ workers) + ps     | 1 (asynchronous)         |
+| parameter_server      | None: between-graph replication       | chief (+ workers) + ps     | 1 (asynchronous)         |
 
 `auto` picks parameter_server when the cluster has ps tasks, multi_worker_mirrored when it
 has workers, mirrored when this machine has two or more GPUs, and none otherwise.
@@ -99,7 +99,7 @@ STRATEGIES = {
         _needs_workers_no_ps,
         lambda cluster, devices: cluster.num_trainers * max(1, len(devices.gpus)), _build_multi_worker),
     "parameter_server": _Strategy(
-        "Estimator's between-graph training: variables on ps tasks, asynchronous updates",
+        "between-graph training: variables on ps tasks, asynchronous updates",
         _needs_ps, lambda cluster, devices: 1, None),
 }
 CHOICES = (AUTO, *STRATEGIES)

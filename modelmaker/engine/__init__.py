@@ -5,9 +5,10 @@ warm start and checkpoints. `build` makes the one the `engine` parameter and the
                            data_path=data_path)
     metrics = trainer.train_and_evaluate(max_steps=1000, after_evaluation=[...])
 
-Engines: `modelmaker` (the default; `graph/`, one process, on every TensorFlow modelmaker runs on)
-and `estimator` (`estimator/`, tf.estimator: TensorFlow <= 2.15 only). Until modelmaker's engine
-trains distributed, a distributed plan runs on Estimator where it exists, and is refused elsewhere.
+Engines: `modelmaker` (the default; `graph/`, on every TensorFlow modelmaker runs on) and
+`estimator` (`estimator/`, tf.estimator: TensorFlow <= 2.15 only). The `engine` parameter chooses;
+a distributed plan modelmaker's engine does not run yet (`runs_on_graph_engine`) runs on Estimator
+where it exists (the start-up line says so), and is refused elsewhere.
 """
 
 from modelmaker.engine.names import DEFAULT, ESTIMATOR, MODELMAKER
@@ -28,6 +29,15 @@ def _estimator():
 ENGINES = {MODELMAKER: _graph, ESTIMATOR: _estimator}  # keys: names.NAMES
 
 
+def runs_on_graph_engine(plan):
+    """True for a plan modelmaker's engine trains: one process with `distribute` none or mirrored
+    (several replicas in one graph: `graph.distributed`), or parameter_server (between-graph:
+    `graph.between_graph`). multi_worker_mirrored and clusters under none/mirrored: not yet (issue 15)."""
+    if plan is None or plan.distribute == "parameter_server":
+        return True
+    return not plan.cluster.is_distributed and plan.distribute in ("none", "mirrored")
+
+
 def choose(params, plan=None):
     """(the engine's name, why it differs from the `engine` parameter: '' or a few words).
 
@@ -37,7 +47,7 @@ def choose(params, plan=None):
 
     Raises:
       ParamsError: `engine` is estimator where tensorflow-estimator does not import, or the plan is
-        distributed where only modelmaker's engine runs.
+        one modelmaker's engine does not run yet where tensorflow-estimator does not import.
     """
     import tensorflow as tf
     from modelmaker.estimator import has_real_estimator
@@ -47,16 +57,17 @@ def choose(params, plan=None):
             f"`engine` is {name!r} (from {params.sources['engine']}), but tensorflow-estimator does not "
             f"import with TensorFlow {tf.__version__} (tf.estimator was removed in 2.16). Set engine to "
             f"{MODELMAKER!r} (the default), or use the TensorFlow 2.15 stack (make venv).")
-    if plan is None or not plan.distributed or name == ESTIMATOR:
+    if name == ESTIMATOR or runs_on_graph_engine(plan):
         return name, ""
-    if has_real_estimator():
-        return ESTIMATOR, "distributed training runs on tf.estimator on this TensorFlow"
     what = (f"TF_CONFIG cluster {plan.cluster.name}" if plan.cluster.is_distributed
             else f"distribute {plan.distribute!r}")
+    if has_real_estimator():
+        return ESTIMATOR, f"{what} is not yet on engine modelmaker: it runs on tf.estimator on this TensorFlow"
     raise ParamsError(
         f"distributed training ({what}) is not supported on this TensorFlow yet (TensorFlow "
-        f"{tf.__version__}): modelmaker's engine trains in one process, and tf.estimator needs "
-        "TensorFlow <= 2.15. Use the TF 2.15 stack (make venv), or distribute: none without TF_CONFIG.")
+        f"{tf.__version__}): modelmaker's engine runs distribute none, mirrored "
+        "(one machine) and parameter_server so far, and tf.estimator needs TensorFlow <= 2.15. Use the "
+        "TF 2.15 stack (make venv), or one of those.")
 
 
 def build(name=None, **kwargs):

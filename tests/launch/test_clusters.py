@@ -5,6 +5,7 @@ mirrored over two logical CPUs. Each asserts the final global step under the ste
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -49,14 +50,22 @@ def check_outputs(out_dir, output):
     return result
 
 
-def test_parameter_servers_worker_and_evaluator(tiny, tmp_path):
+ENGINES = ["modelmaker", pytest.param("estimator", marks=pytest.mark.estimator)]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_parameter_servers_worker_and_evaluator(tiny, tmp_path, engine):
     out_dir = tmp_path / "ps"
-    code, output = launch_local("worker=1,ps=1,evaluator=1", tiny, out_dir)
+    code, output = launch_local("worker=1,ps=1,evaluator=1", tiny, out_dir, engine=engine)
     assert code == 0, output
     result = check_outputs(out_dir, output)
     # Asynchronous: one global step per worker batch; the two trainers may overshoot by one.
     assert TOTAL <= result["global_step"] <= TOTAL + 1, output
     assert "[chief/0] distribute parameter_server" in output
+    assert re.search(rf"^\[worker/0\] distribute parameter_server .* \| engine {engine}$", output, re.M), output
+    if engine == "modelmaker":  # the worker joined in time (it polls for the chief every second, not 30 s)
+        trained = re.search(r"^\[worker/0\] worker/0 ran (\d+) training steps", output, re.M)
+        assert trained and int(trained.group(1)) > 0, output
     assert "[ps/0] ps 0 stopping: the chief is done (finished" in output, output
     assert "[evaluator/0] evaluation at step" in output
     assert "[evaluator/0] evaluator stopping:" in output
@@ -65,6 +74,7 @@ def test_parameter_servers_worker_and_evaluator(tiny, tmp_path):
         assert json.loads((out_dir / marker).read_text())["reason"] == "finished"
 
 
+@pytest.mark.distributed  # not yet on modelmaker's engine: Estimator (TF 2.15)
 def test_multi_worker_mirrored_without_evaluator(tiny, tmp_path):
     out_dir = tmp_path / "mwms"
     code, output = launch_local("worker=1", tiny, out_dir)
@@ -82,18 +92,19 @@ MIRRORED = textwrap.dedent("""
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import modelmaker
     params = dict(distribute="mirrored", train_max_steps=%d, save_checkpoints_steps=10,
-                  eval_steps=2, eval_throttle_secs=0, log_step_count_steps=10)
+                  eval_steps=2, eval_throttle_secs=0, log_step_count_steps=10, engine=sys.argv[3])
     modelmaker.fit(sys.argv[1], params, train_url=sys.argv[2])
 """ % TOTAL)
 
 
-def test_mirrored_on_two_logical_cpus(tiny, tmp_path):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_mirrored_on_two_logical_cpus(tiny, tmp_path, engine):
     out_dir = tmp_path / "mirrored"
-    proc = subprocess.run([sys.executable, "-c", MIRRORED, tiny, str(out_dir)], capture_output=True,
+    proc = subprocess.run([sys.executable, "-c", MIRRORED, tiny, str(out_dir), engine], capture_output=True,
                           text=True, timeout=200, env=dict(os.environ, PYTHONPATH=REPO),
                           stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr
     result = json.loads((out_dir / "result.json").read_text())
     assert result["global_step"] == TOTAL // 2, "two replicas per step"
-    assert "max_steps 20 = ceil(train_max_steps 40 / 2 replica(s))" in proc.stderr
+    assert f"max_steps 20 = ceil(train_max_steps 40 / 2 replica(s)) | engine {engine}\n" in proc.stderr
     assert os.path.isfile(os.path.join(result["export_dir"], "saved_model.pb"))

@@ -37,25 +37,35 @@ def _named(fn, available):
     return {k: v for k, v in available.items() if k in names}
 
 
+def call_input_fn(input_fn, mode, params, config=None):
+    """What `input_fn` returns, called on the CPU with the arguments it declares."""
+    with tf.device("/cpu:0"):
+        return input_fn(**_named(input_fn, {"params": params, "mode": mode, "config": config}))
+
+
+def split(result):
+    """(features, labels) of an input: a (features, labels) pair, or features alone (labels None)."""
+    if isinstance(result, (tuple, list)):
+        if len(result) != 2:
+            raise ValueError(f"input_fn must give features or (features, labels), got a {type(result).__name__} "
+                             f"of {len(result)} elements.")
+        return result[0], result[1]
+    return result, None
+
+
 def input_tensors(input_fn, mode, params, config=None):
     """(features, labels, hooks) from `input_fn`: a Dataset, or a (features, labels) tuple or features.
 
     A Dataset is read through an initializable iterator (its hook initializes it); its elements, as
     a direct return, are `(features, labels)` or features alone (labels None).
     """
-    with tf.device("/cpu:0"):
-        result = input_fn(**_named(input_fn, {"params": params, "mode": mode, "config": config}))
+    result = call_input_fn(input_fn, mode, params, config)
     hooks = []
     if isinstance(result, tf.data.Dataset):
         iterator = _v1.data.make_initializable_iterator(result)
         hooks.append(IteratorInitializerHook(iterator))
         result = iterator.get_next()
-    if isinstance(result, (tuple, list)):
-        if len(result) != 2:
-            raise ValueError(f"input_fn must give features or (features, labels), got a {type(result).__name__} "
-                             f"of {len(result)} elements.")
-        return result[0], result[1], hooks
-    return result, None, hooks
+    return (*split(result), hooks)
 
 
 def _is_real_estimator(value, *names):

@@ -1,4 +1,7 @@
-"""Provides `GraphEngine`: the `Engine` interface on modelmaker's own graph engine, for one process.
+"""Provides `GraphEngine`: the `Engine` interface on modelmaker's own graph engine: one process (one
+replica, or with `distribute: mirrored` one replica per local device: `graph.distributed`), and the
+trainer tasks of a `parameter_server` cluster (`graph.between_graph`; in a cluster the chief trains
+only, the evaluator task evaluates, as with Estimator).
 
 Each method builds one graph for its phase with the `modelmaker.engine.graph` functions, on the
 user's model_fn as every engine wraps it (`modelmaker.engine.adapters`: the contract checks, the
@@ -14,7 +17,7 @@ import tensorflow as tf
 
 from modelmaker import logs
 from modelmaker.engine import adapters, base, checkpoints, export as export_lib, failures, precheck, warm_start
-from modelmaker.engine.graph import evaluation, exporting, prediction, training
+from modelmaker.engine.graph import between_graph, evaluation, exporting, prediction, training
 from modelmaker.engine.graph.settings import RunSettings
 from modelmaker.engine.hooks.progress import StepCounter
 
@@ -38,17 +41,18 @@ def settings(params, model_dir):
 class GraphEngine(base.Engine):
     """The `Engine` on `modelmaker.engine.graph`; see `modelmaker.engine.base.Engine` for the contract.
 
-    One process only (`modelmaker.engine.choose` sends distributed runs elsewhere). A bad warm start
-    source fails at construction, as with Estimator.
+    The plans it runs: `modelmaker.engine.runs_on_graph_engine` (`choose` sends the others to
+    Estimator). A bad warm start source fails at construction, as with Estimator.
     """
 
     name = "modelmaker"
-    built = "modelmaker's graph engine (one process)"
+    built = "modelmaker's graph engine"
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.settings = settings(self.params, self.model_dir)
         self._warm_start = warm_start.source(self.params, self.model_dir, log=logs.info)
+        self._between = None
 
     def _model_fn(self, wrap=None):
         checked = adapters.model_fn(self.user, progress_every=self.params["log_step_count_steps"],
@@ -62,6 +66,9 @@ class GraphEngine(base.Engine):
         precheck.serving_graph(self.user, self.params, config=self.settings, model_dir=self.model_dir)
 
     def train_and_evaluate(self, *, max_steps, hooks=(), listeners=(), eval_hooks=(), after_evaluation=()):
+        if self.plan and self.plan.cluster.is_distributed:  # as Estimator's: the evaluator task evaluates
+            self.train(max_steps=max_steps, hooks=hooks, listeners=listeners)
+            return None
         evaluations = EvaluateAfterSave(self, throttle_secs=self.params["eval_throttle_secs"],
                                         hooks=eval_hooks, after_evaluation=after_evaluation)
         self.train(max_steps=max_steps, hooks=hooks, listeners=(*listeners, evaluations))
@@ -72,7 +79,21 @@ class GraphEngine(base.Engine):
         with failures.translated(self.model_dir, counter):
             training.train(self._model_fn(), self.input_fn(training=True), max_steps=max_steps,
                            hooks=[*hooks, counter], saving_listeners=list(listeners),
-                           warm_start_from=self._warm_start, **self._common())
+                           warm_start_from=self._warm_start, strategy=self._strategy(),
+                           between_graph=self._between_graph(), **self._common())
+
+    def _strategy(self):
+        """The plan's in-graph strategy (mirrored), or None: one replica."""
+        return self.plan.strategy() if self.plan and self.plan.distribute == "mirrored" else None
+
+    def _between_graph(self):
+        """This trainer task's server and placement under parameter_server (made once: one server per
+        process), or None."""
+        if not (self.plan and self.plan.distribute == "parameter_server"):
+            return None
+        if self._between is None:
+            self._between = between_graph.BetweenGraph(self.plan.cluster, log=logs.info)
+        return self._between
 
     def evaluate(self, *, checkpoint=None, steps=base.EVAL_STEPS, hooks=()):
         steps = self.params["eval_steps"] if steps is base.EVAL_STEPS else steps

@@ -6,10 +6,12 @@ every N steps, a NaN/Inf stop on the loss, and a restart from the newest checkpo
 The checkpoint hook writes the graph once, with large constants emptied (modelmaker.engine.hooks.checkpoint).
 """
 
+import contextlib
+
 import tensorflow as tf
 
 from modelmaker.engine.hooks import checkpoint as events
-from modelmaker.engine.graph import calls
+from modelmaker.engine.graph import calls, distributed
 from modelmaker.engine.graph.settings import RunSettings
 from modelmaker.estimator import ModeKeys
 
@@ -23,7 +25,7 @@ def latest_step(model_dir):
 
 
 def train(model_fn, input_fn, *, model_dir, params=None, settings=RunSettings(), max_steps=None, steps=None,
-          hooks=(), saving_listeners=(), warm_start_from=None):
+          hooks=(), saving_listeners=(), warm_start_from=None, strategy=None, between_graph=None):
     """Trains until `max_steps` (a global step) or for `steps` more steps, or until the input ends.
 
     Args:
@@ -36,6 +38,9 @@ def train(model_fn, input_fn, *, model_dir, params=None, settings=RunSettings(),
       hooks: extra SessionRunHooks on every step; saving_listeners: CheckpointSaverListeners.
       warm_start_from: (checkpoint prefix, variable-name regex): a run without a checkpoint in
         model_dir initialises the matching trainable variables from it (tf.compat.v1.train.warm_start).
+      strategy: a tf.compat.v1.distribute strategy to replicate the model_fn over (see `distributed`;
+        one global step = one batch on each replica), or None: one replica.
+      between_graph: this trainer task's `between_graph.BetweenGraph`, or None: no cluster.
 
     Returns:
       The global step reached (the saved one when training was already past max_steps).
@@ -55,11 +60,9 @@ def train(model_fn, input_fn, *, model_dir, params=None, settings=RunSettings(),
                          f"max_steps {max_steps}.")
         return start
     settings = settings.in_dir(model_dir)
-    with tf.Graph().as_default():
+    with tf.Graph().as_default(), _placement(strategy, between_graph):
         _v1.set_random_seed(settings.tf_random_seed)
-        global_step = _v1.train.get_or_create_global_step()
-        features, labels, input_hooks = calls.input_tensors(input_fn, ModeKeys.TRAIN, params, settings)
-        spec = calls.model_spec(model_fn, features, labels, ModeKeys.TRAIN, params, settings)
+        global_step, spec, input_hooks = _train_spec(model_fn, input_fn, params, settings, strategy)
         if warm_start_from and not start:
             _v1.train.warm_start(warm_start_from[0], vars_to_warm_start=warm_start_from[1])
         _v1.summary.scalar("loss", spec.loss)
@@ -70,17 +73,35 @@ def train(model_fn, input_fn, *, model_dir, params=None, settings=RunSettings(),
             worker_hooks.append(_v1.train.StopAtStepHook(num_steps=steps, last_step=max_steps))
         chief_hooks = [*_checkpoint_hooks(spec, scaffold, model_dir, settings, saving_listeners),
                        *spec.training_chief_hooks]
-        return _run(spec, global_step, scaffold, model_dir, settings, worker_hooks, chief_hooks)
+        return _run(spec, global_step, scaffold, model_dir, settings, worker_hooks, chief_hooks, between_graph)
 
 
-def _run(spec, global_step, scaffold, model_dir, settings, worker_hooks, chief_hooks):
+@contextlib.contextmanager
+def _placement(strategy, between_graph):
+    """Where the graph's ops go: the strategy's replicas, the ps tasks and this task, or the defaults."""
+    with (strategy.scope() if strategy else contextlib.nullcontext()), \
+            (_v1.device(between_graph.device_fn()) if between_graph else contextlib.nullcontext()):
+        yield
+
+
+def _train_spec(model_fn, input_fn, params, settings, strategy):
+    """(global step, the model_fn's TRAIN spec, input hooks): one replica, or every replica of `strategy`."""
+    if strategy:
+        return distributed.train_spec(strategy, model_fn, input_fn, params, settings)
+    global_step = _v1.train.get_or_create_global_step()
+    features, labels, input_hooks = calls.input_tensors(input_fn, ModeKeys.TRAIN, params, settings)
+    return global_step, calls.model_spec(model_fn, features, labels, ModeKeys.TRAIN, params, settings), input_hooks
+
+
+def _run(spec, global_step, scaffold, model_dir, settings, worker_hooks, chief_hooks, between_graph=None):
     """The training loop: run train_op until a hook or the end of the input stops it."""
     step = 0
-    with _v1.train.MonitoredTrainingSession(
-            checkpoint_dir=model_dir, scaffold=scaffold, hooks=worker_hooks, chief_only_hooks=chief_hooks,
-            save_checkpoint_secs=0, save_summaries_steps=settings.save_summary_steps or None,
-            save_summaries_secs=None, log_step_count_steps=settings.log_step_count_steps or None,
-            config=settings.session_config) as session:
+    session = (between_graph.session if between_graph else _v1.train.MonitoredTrainingSession)(
+        checkpoint_dir=model_dir, scaffold=scaffold, hooks=worker_hooks, chief_only_hooks=chief_hooks,
+        save_checkpoint_secs=0, save_summaries_steps=settings.save_summary_steps or None,
+        save_summaries_secs=None, log_step_count_steps=settings.log_step_count_steps or None,
+        config=settings.session_config)
+    with session:
         while not session.should_stop():
             _, step = session.run([spec.train_op, global_step])
     return latest_step(model_dir) or int(step)
