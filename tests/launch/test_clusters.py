@@ -17,7 +17,7 @@ from modelmaker.commands import launch
 from tests.conftest import REPO, flags
 from tests.launch.test_launch import alive, started_pids
 
-pytestmark = [pytest.mark.slow, pytest.mark.distributed]  # every test here starts a cluster of processes
+pytestmark = pytest.mark.slow  # every test here starts a cluster of processes; `distributed` marks those not yet on modelmaker's engine
 
 TOTAL = 40  # train_max_steps: replica steps over the whole cluster
 QUICK = {"train_max_steps": TOTAL, "save_checkpoints_steps": 10, "eval_steps": 2,
