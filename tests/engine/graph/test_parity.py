@@ -29,6 +29,7 @@ CASES = {
     "heads": (lambda tmp: {"vocabulary": _vocabulary(tmp)},
               lambda user: {"examples": _examples(np.random.RandomState(2).randn(6, 4).astype("float32"))}),
     "tiny": (lambda tmp: {}, lambda user: {"x": np.random.RandomState(2).randn(6, 4).astype("float32")}),
+    "regression": (lambda tmp: {}, lambda user: {"x": np.random.RandomState(2).randn(6, 3).astype("float32")}),
 }
 
 
