@@ -59,8 +59,10 @@ def test_parameter_servers_worker_and_evaluator(tiny, tmp_path, engine):
     code, output = launch_local("worker=1,ps=1,evaluator=1", tiny, out_dir, engine=engine)
     assert code == 0, output
     result = check_outputs(out_dir, output)
-    # Asynchronous: one global step per worker batch; the two trainers may overshoot by one.
-    assert TOTAL <= result["global_step"] <= TOTAL + 1, output
+    # Asynchronous: one global step per trainer batch. A trainer reads the step before its batch
+    # and stops after it, so each of the two trainers (chief, worker) may run one batch past
+    # the limit the other reached: at most TOTAL + 2 (CI saw 42 once under load).
+    assert TOTAL <= result["global_step"] <= TOTAL + 2, output
     assert "[chief/0] distribute parameter_server" in output
     assert re.search(rf"^\[worker/0\] distribute parameter_server .* \| engine {engine}$", output, re.M), output
     if engine == "modelmaker":  # the worker joined in time (it polls for the chief every second, not 30 s)
