@@ -1,8 +1,12 @@
 """Provides modelmaker's logger, the switch that quiets TensorFlow's own noise, and the
 evaluation table a person reads."""
 
+import contextlib
 import logging
+import os
+import re
 import sys
+import tempfile
 import warnings
 
 LOGGER = logging.getLogger("modelmaker")
@@ -12,8 +16,9 @@ def setup(verbose=False, stream=None):
     """Sends modelmaker's lines to `stream` (stderr) and quiets TensorFlow unless `verbose`.
 
     TensorFlow's C++ log level must be set before TensorFlow is imported; the command-line
-    edge does that (`environment.quiet_native_logs`). This function handles the Python side:
-    tf/absl loggers and deprecation warnings.
+    edge does that (`environment.quiet_native_logs`). This function imports TensorFlow without
+    its native start-up lines (`import_tensorflow`) and handles the Python side: tf/absl
+    loggers and deprecation warnings.
     """
     for old in [h for h in LOGGER.handlers if isinstance(h, _Handler)]:
         LOGGER.removeHandler(old)
@@ -22,6 +27,7 @@ def setup(verbose=False, stream=None):
     LOGGER.addHandler(handler)
     LOGGER.setLevel(logging.INFO)
     LOGGER.propagate = False
+    import_tensorflow(verbose)
     quiet_tensorflow(not verbose)
 
 
@@ -37,6 +43,47 @@ class _Handler(logging.StreamHandler):
         if self._fixed is None:
             self.stream = sys.stderr
         super().emit(record)
+
+
+# What TensorFlow >= 2.17 writes to stderr while it is imported, through absl, before
+# TF_CPP_MIN_LOG_LEVEL applies: "WARNING: All log messages before absl::InitializeLog() ..."
+# and I/W/E lines such as "I0000 00:00:17961.. 5906 port.cc:153] oneDNN custom operations are on".
+_NATIVE_STARTUP_LINE = re.compile(
+    r"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+    r"|[IWE]\d{4} \d\d:\d\d:[\d.]+ +\d+ \S+:\d+\] )")
+
+
+def import_tensorflow(verbose=False):
+    """Imports TensorFlow for a command: unless `verbose`, without the native start-up lines
+    that TF_CPP_MIN_LOG_LEVEL no longer silences on current TensorFlow (everything else the
+    import writes to stderr is shown)."""
+    if verbose or "tensorflow" in sys.modules:
+        import tensorflow  # noqa: F401
+        return
+    with native_startup_lines_dropped():
+        import tensorflow  # noqa: F401
+
+
+@contextlib.contextmanager
+def native_startup_lines_dropped():
+    """Captures file descriptor 2 while the block runs, then writes back to stderr every line
+    but the native start-up lines (`_NATIVE_STARTUP_LINE`), also when the block raises."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            lines = captured.read().decode("utf-8", "replace").splitlines(keepends=True)
+            kept = "".join(line for line in lines if not _NATIVE_STARTUP_LINE.match(line))
+            if kept:
+                sys.stderr.write(kept)
+                sys.stderr.flush()
 
 
 def quiet_tensorflow(quiet=True):
