@@ -4,12 +4,16 @@
     python bench/child.py modelmaker --engine estimator --data ../shared/data/mnist-10k --out /tmp/e
     python bench/child.py bare --data ../shared/data/mnist-10k --steps 3000
     python bench/child.py keras --data ../shared/data/mnist-10k --out /tmp/keras --steps 3000
+    python bench/child.py mirrored --engine modelmaker --data ../shared/data/mnist-10k --out /tmp/m
+    python bench/child.py ps --engine estimator --data ../shared/data/mnist-10k --out /tmp/ps
     python bench/child.py serve --data ../shared/data/mnist-10k --export_dir /tmp/mm/export/model/1
     python bench/child.py grpc --data ../shared/data/mnist-10k --export_dir /tmp/mm/export/model/1
 
 `bench/run.py` starts one of these per measurement. Every part first times
 `import tensorflow` alone and reports it as `import_tf_s`, and at the end its own peak
-resident memory (`peak_rss_mb`, getrusage's ru_maxrss) and TensorFlow's version.
+resident memory (`peak_rss_mb`, getrusage's ru_maxrss) and TensorFlow's version; but `ps`,
+which starts a loopback cluster of `ps_task` processes (bench/clusters.py), imports no
+TensorFlow and reports its chief's version and its largest task's memory.
 """
 
 import time
@@ -47,13 +51,46 @@ def _parse(argv):
     return parser.parse_args(argv)
 
 
-def _training(job, **extra):
-    def run(args):
-        first, last = (int(v) for v in args.window.split(","))
-        kwargs = {k: getattr(args, k) for k in extra}
-        return job(data=args.data, out=args.out, steps=args.steps, window=(first, last),
-                   launched=args.launched if args.launched is not None else time.time(), **kwargs)
-    return run
+def _training(args, job, **kwargs):
+    """Runs a training job of `args`'s size (its module imported by the caller)."""
+    first, last = (int(v) for v in args.window.split(","))
+    return job(data=args.data, out=args.out, steps=args.steps, window=(first, last),
+               launched=args.launched if args.launched is not None else time.time(), **kwargs)
+
+
+def _modelmaker(args):
+    import training
+    return _training(args, training.modelmaker_job, engine=args.engine)
+
+
+def _estimator(args):
+    import training
+    return _training(args, training.estimator_job)
+
+
+def _keras(args):
+    import training
+    return _training(args, training.keras_job)
+
+
+def _bare(args):
+    import bare
+    return _training(args, bare.bare_job)
+
+
+def _mirrored(args):
+    import clusters
+    return _training(args, clusters.mirrored_job, engine=args.engine)
+
+
+def _ps(args):
+    import clusters
+    return _training(args, clusters.ps_job, engine=args.engine)
+
+
+def _ps_task(args):
+    import clusters
+    return _training(args, clusters.ps_task_job, engine=args.engine)
 
 
 def _serve(args):
@@ -68,17 +105,11 @@ def _grpc(args):
                              requests=args.requests, warmup=args.warmup, seconds=args.seconds)
 
 
-def _parts():
-    import bare
-    import training
-    return {"modelmaker": _training(training.modelmaker_job, engine=None),
-            "estimator": _training(training.estimator_job),
-            "keras": _training(training.keras_job),
-            "bare": _training(bare.bare_job),
-            "serve": _serve, "grpc": _grpc}
-
-
-PARTS = ("modelmaker", "estimator", "keras", "bare", "serve", "grpc")
+PARTS = {"modelmaker": _modelmaker, "estimator": _estimator, "keras": _keras, "bare": _bare,
+         "mirrored": _mirrored, "ps": _ps, "ps_task": _ps_task, "serve": _serve, "grpc": _grpc}
+# The parts that only start other processes: they import no TensorFlow themselves and report
+# their processes' versions and memory.
+LAUNCHERS = ("ps",)
 
 
 def _protobuf():
@@ -88,19 +119,29 @@ def _protobuf():
     return f"{api_implementation.Type()} {google.protobuf.__version__}"
 
 
-def main(argv=None):
-    args = _parse(sys.argv[1:] if argv is None else argv)
+def _measured(args):
+    """Runs the part after timing `import tensorflow`; adds the import time, TensorFlow's and
+    protobuf's versions and this process's peak RSS to its result."""
     start = time.perf_counter()
     import tensorflow  # (timed alone: the common fixed cost of every side)
     import_tf_s = time.perf_counter() - start
     if args.profile:
         import mnist_timed
         mnist_timed.PROFILE = True
-    result = _parts()[args.part](args)
+    result = PARTS[args.part](args)
     result["import_tf_s"] = import_tf_s
     result["protobuf"] = _protobuf()
     result["tf_version"] = tensorflow.__version__
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+    return result
+
+
+def main(argv=None):
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    if args.part in LAUNCHERS:
+        result = PARTS[args.part](args)
+    else:
+        result = _measured(args)
     if args.launched is not None:
         result["interpreter_start_s"] = STARTED - args.launched
     sys.stdout.flush()

@@ -33,8 +33,10 @@ def job_params(steps):
     return params
 
 
-def modelmaker_job(*, data, out, steps, window, launched, engine=None):
-    """Runs `modelmaker.fit`; returns wall_s, steps_per_s, startup_s, accuracy, export_dir."""
+def modelmaker_job(*, data, out, steps, window, launched, engine=None, extra=None):
+    """Runs `modelmaker.fit`; returns wall_s, steps_per_s, startup_s, accuracy, export_dir.
+    `extra`: parameters over the job's (e.g. `distribute`). On a worker or ps task of a TF_CONFIG
+    cluster fit returns nothing: accuracy, export_dir and global_step are then None."""
     start = time.perf_counter()
     import modelmaker
     from modelmaker import estimator
@@ -46,11 +48,14 @@ def modelmaker_job(*, data, out, steps, window, launched, engine=None):
     params = job_params(steps)
     if engine:
         params["engine"] = engine
+    params.update(extra or {})
     result = modelmaker.fit(mnist_timed, params, data_url=data, train_url=out)
     wall = time.perf_counter() - start
+    chief = result is not None
     return dict(timed(mnist_timed.RESULT, launched), wall_s=wall,
-                accuracy=float(result.metrics["accuracy"]), export_dir=result.export_dir,
-                global_step=result.global_step, engine=engine or "default")
+                accuracy=float(result.metrics["accuracy"]) if chief else None,
+                export_dir=result.export_dir if chief else None,
+                global_step=result.global_step if chief else None, engine=engine or "default")
 
 
 def estimator_job(*, data, out, steps, window, launched):
@@ -82,13 +87,19 @@ def timed(result, launched):
     """The StepTimer's figures: the window's rates (whole, fastest slice), start-up, and
     `train_s`, the time the steps took: from the first step's end to the last step's start, plus
     two steps at that pace (the first step's own extra time, graph optimization and warm-up, counts
-    as fixed cost, as do the saves and the evaluation that hooks run after the last step)."""
-    done = result["steps_done"]
+    as fixed cost, as do the saves and the evaluation that hooks run after the last step). Also the
+    wall-clock times (time.time()) of the first step's end and the last step's start, which the
+    processes of one cluster share. A process that ran no step (a ps task) gets steps_done 0 only."""
+    done = result.get("steps_done", 0)
+    if not done:
+        return {"steps_done": 0}
     span = result["last_step_start"] - result["first_step_end"]
     return {"steps_per_s": result.get("window_steps_per_s"),
             "best_slice_steps_per_s": result.get("best_slice_steps_per_s"),
             "startup_s": result["first_step_time"] - launched,
             "train_s": span * done / (done - 2) if done > 2 else None, "steps_done": done,
+            "first_step_time": result["first_step_time"],
+            "last_step_start_time": result["first_step_time"] + span,
             **({"profile": result["profile"]} if "profile" in result else {})}
 
 
