@@ -137,8 +137,8 @@ def stacks(runs):
     """The TensorFlow version and protobuf of each stack measured."""
     def first(sides, key):
         return next((r.get(key) for s in sides for r in (runs.get(s) or [])), None)
-    main = ("modelmaker", "keras", "estimator", "bare", "modelmaker_fixed")
-    current = ("current_modelmaker", "current_keras", "current_bare")
+    main = ("modelmaker", "keras", "estimator", "bare", "modelmaker_fixed", "mirrored", "ps")
+    current = ("current_modelmaker", "current_keras", "current_bare", "current_mirrored", "current_ps")
     return {"tf_version": first(main, "tf_version"), "protobuf": first(main, "protobuf"),
             "current_tf_version": first(current, "tf_version"),
             "current_protobuf": first(current, "protobuf")}

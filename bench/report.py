@@ -5,6 +5,7 @@ Ratios are paired: repeat i of modelmaker is divided by repeat i of its baseline
 to it on the same machine), and the median of those ratios is reported.
 """
 
+import cluster_figures
 import engine_figures
 from figure_stats import col, median, percentile, paired_ratios  # noqa: F401 (percentile: tests and callers)
 
@@ -28,7 +29,7 @@ KEYS = ("train_overhead_ratio", "e2e_vs_keras", "startup_s", "import_tf_s", "ser
         "grpc_p50_ms", "grpc_p99_ms", "rest_p50_ms", "rest_p99_ms", "grpc_over_rest_p50",
         "mlp_rps", "mlp_rps_batched", "mlp_batching_speedup", "cnn_rps", "cnn_rps_batched",
         "cnn_batching_speedup", "cnn_inprocess_ms", "batched_mixups", "load_errors",
-        *engine_figures.KEYS)
+        *engine_figures.KEYS, *cluster_figures.KEYS)
 
 
 def figures(runs):
@@ -67,6 +68,7 @@ def figures(runs):
                    inprocess_p50_ms=percentile(serve["inprocess_ms"], 50))
     out.update(_grpc_figures(runs.get("grpc") or {}))
     out.update(engine_figures.figures(runs))
+    out.update(cluster_figures.figures(runs))
     out = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in out.items()}
     out["targets_met"] = {k: met(k, out[k]) for k in TARGETS}
     out.update(engine_figures.stacks(runs))
@@ -74,7 +76,7 @@ def figures(runs):
 
 
 def main_stack(runs):
-    """Every training result of the main stack (this interpreter's TensorFlow)."""
+    """Every training result of the compat stack (TensorFlow 2.15): the sides not named current_*."""
     return [r for side, results in runs.items() if isinstance(results, list)
             and not side.startswith("current_") for r in results]
 
@@ -140,12 +142,14 @@ _ROWS = (
     ("estimator_wall_s", "hand-written tf.estimator whole job (s)"),
     ("keras_wall_s", "Keras fit+evaluate+save whole job (s)"),
     *engine_figures.ROWS,
+    *cluster_figures.ROWS,
 )
 
 
 def table(figs):
     """A plain-text table: figure, value, target and whether it is met."""
-    lines = [f"{'figure':<33} {'value':>10}  {'target':<8} {'met':<4} meaning"]
+    width = max(len(key) for key, _ in _ROWS)
+    lines = [f"{'figure':<{width}} {'value':>10}  {'target':<8} {'met':<4} meaning"]
     for key, meaning in _ROWS:
         value = figs.get(key)
         shown = "null" if value is None else f"{value:.4g}"
@@ -154,5 +158,5 @@ def table(figs):
             op, goal = TARGETS[key]
             target = f"{op} {goal:g}"
             ok = {True: "yes", False: "NO", None: "-"}[met(key, value)]
-        lines.append(f"{key:<33} {shown:>10}  {target:<8} {ok:<4} {meaning}")
+        lines.append(f"{key:<{width}} {shown:>10}  {target:<8} {ok:<4} {meaning}")
     return "\n".join(lines)

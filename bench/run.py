@@ -1,16 +1,22 @@
 """`make bench`: modelmaker against its Estimator engine, a bare Session.run loop, hand-written
-tf.estimator and Keras, side by side in one run; optionally on current TensorFlow too.
+tf.estimator and Keras, side by side in one run, on TensorFlow 2.15 and on current TensorFlow;
+and the MNIST job under `mirrored` and `parameter_server` on both engines and both stacks.
 
-    .venv/bin/python bench/run.py                      # TF 2.15 figures, 3 repeats (~10 min on 2 cores)
-    .venv/bin/python bench/run.py --current_python .venv-current/bin/python   # + current TF
-    .venv/bin/python bench/run.py --only engine        # one figure (repeatable), see FIGURES
+    .venv/bin/python bench/run.py --compat_python .venv-tf2.15/bin/python   # run by current TF
+    .venv-tf2.15/bin/python bench/run.py --current_python .venv/bin/python  # run by TF 2.15: the same
+    .venv/bin/python bench/run.py --only mirrored --only ps   # some figures (repeatable), see FIGURES
     .venv/bin/python bench/run.py --serving            # serving only (serve + grpc), 1 repeat, short training
     .venv/bin/python bench/run.py --quick              # plumbing check: a few steps, one repeat
 
+Each side runs on the stack it needs: `compat` (TensorFlow 2.15 + tensorflow-estimator: the
+Estimator sides, and the TF 2.15 figures of modelmaker's engine) or `current` (current
+TensorFlow). This interpreter serves the stack it is (it is `compat` when tensorflow-estimator is
+installed); --compat_python / --current_python give the other one (or override). A side whose
+stack has no interpreter is skipped, said so on a line, and listed under the JSON's `skipped`.
+
 Every measurement runs in a fresh `bench/child.py` process, one at a time; repeats interleave
-the sides (rotating the order) so that drift in machine load hits them alike. The current-
-TensorFlow sides run their child processes with --current_python. Prints a table, then as its
-last line one JSON object (see bench/README.md).
+the sides (rotating the order) so that drift in machine load hits them alike. Prints a table, then
+as its last line one JSON object (see bench/README.md).
 """
 
 import argparse
@@ -30,10 +36,12 @@ CHILD_TIMEOUT_S = 1800
 
 sys.path.insert(0, HERE)
 import report  # noqa: E402  (bench/ is not a package)
+import stacks  # noqa: E402
+from stacks import STACKS  # noqa: E402
 
-# side -> how it runs: the child part, the stack (`main`: this interpreter's TensorFlow,
-# `current`: --current_python's), the job size (`main`: --steps, `fixed`: --fixed_steps), and
-# fit's engine parameter for the modelmaker part.
+# side -> how it runs: the child part, the stack (`compat`, the default: TensorFlow 2.15 with
+# tf.estimator; `current`: current TensorFlow), the job size (`main`: --steps, `fixed`:
+# --fixed_steps), and fit's engine parameter for the modelmaker, mirrored and ps parts.
 SIDES = {
     "modelmaker": dict(part="modelmaker", engine="modelmaker"),
     "engine_estimator": dict(part="modelmaker", engine="estimator"),
@@ -45,6 +53,12 @@ SIDES = {
     "current_modelmaker": dict(part="modelmaker", engine="modelmaker", stack="current"),
     "current_keras": dict(part="keras", stack="current"),
     "current_bare": dict(part="bare", stack="current"),
+    "mirrored": dict(part="mirrored", engine="modelmaker"),
+    "engine_estimator_mirrored": dict(part="mirrored", engine="estimator"),
+    "current_mirrored": dict(part="mirrored", engine="modelmaker", stack="current"),
+    "ps": dict(part="ps", engine="modelmaker"),
+    "engine_estimator_ps": dict(part="ps", engine="estimator"),
+    "current_ps": dict(part="ps", engine="modelmaker", stack="current"),
 }
 
 # figure -> the sides it needs ("serve" and "grpc" also need a modelmaker export).
@@ -58,17 +72,17 @@ FIGURES = {
     "footprint": ("modelmaker", "keras", "estimator"),
     "current": ("current_modelmaker", "current_keras"),
     "current_floor": ("current_modelmaker", "current_bare"),
+    "mirrored": ("mirrored", "engine_estimator_mirrored", "current_mirrored"),
+    "ps": ("ps", "engine_estimator_ps", "current_ps"),
     "serve": ("modelmaker",),
     "grpc": ("modelmaker",),
 }
-CURRENT = ("current", "current_floor")  # the figures that need --current_python
-
 
 def parse(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", action="append", choices=sorted(FIGURES),
-                        help="measure only this figure (repeatable); default: all (the current-"
-                             "TensorFlow ones only with --current_python)")
+                        help="measure only this figure (repeatable); default: all (the sides "
+                             "whose stack has no interpreter are skipped)")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each side (median)")
     parser.add_argument("--steps", type=int, default=3000, help="training steps per job")
     parser.add_argument("--window", default="500,2500",
@@ -76,7 +90,11 @@ def parse(argv):
     parser.add_argument("--fixed_steps", type=int, default=500,
                         help="steps of the jobs whose fixed cost is measured")
     parser.add_argument("--current_python", help="the current-TensorFlow stack's interpreter "
-                        "(.venv-current/bin/python): adds the `current` figures")
+                        "(e.g. .venv/bin/python) when this one is TF 2.15; default: this one "
+                        "when it has no tensorflow-estimator")
+    parser.add_argument("--compat_python", help="the TF 2.15 + tensorflow-estimator interpreter "
+                        "(e.g. .venv-tf2.15/bin/python) when this one is current TF; default: this "
+                        "one when it has tensorflow-estimator")
     parser.add_argument("--requests", type=int, default=2000, help="timed predict requests")
     parser.add_argument("--seconds", type=float, default=5.0,
                         help="grpc: seconds of 32-client load per model and server")
@@ -97,21 +115,38 @@ def parse(argv):
     if not os.path.isdir(args.data):
         parser.error(f"--data {args.data} is not a folder; the benchmark needs the MNIST IDX "
                      "files (../shared/data/mnist-10k) and never downloads them")
-    if args.current_python and not os.path.isfile(args.current_python):
-        parser.error(f"--current_python {args.current_python} is not a file; build the stack "
-                     "with `make venv-current` or leave the flag out")
-    wanted = set(args.only or [])
-    if wanted & set(CURRENT) and not args.current_python:
-        parser.error(f"--only {' '.join(sorted(wanted & set(CURRENT)))} needs --current_python "
-                     ".venv-current/bin/python (make bench-current passes it)")
+    args.pythons = _interpreters(parser, args)
     return args
+
+
+def _interpreters(parser, args):
+    """`stacks.interpreters` for the flags, after checking them: each given interpreter exists,
+    --compat_python has tensorflow-estimator, and every --only figure has a stack to run on."""
+    for stack, (flag, example) in STACKS.items():
+        given = getattr(args, flag[2:])
+        if given and not os.path.isfile(given):
+            parser.error(f"{flag} {given} is not a file; give the {stack} stack's interpreter, "
+                         f"e.g. {flag} {example}, or leave the flag out")
+    if args.compat_python:
+        version, estimator = stacks.probe(args.compat_python)
+        if not estimator:
+            parser.error(f"--compat_python {args.compat_python} has TensorFlow {version} without "
+                         "tensorflow-estimator; the Estimator sides need TF 2.15 + tensorflow-"
+                         "estimator, e.g. --compat_python .venv-tf2.15/bin/python (make test-compat "
+                         "builds it)")
+    pythons = stacks.interpreters(compat_python=args.compat_python,
+                                  current_python=args.current_python, this=stacks.here())
+    for figure in args.only or []:
+        needed = sorted({SIDES[side].get("stack", "compat") for side in FIGURES[figure]})
+        if not any(pythons[stack][0] for stack in needed):
+            parser.error(f"--only {figure} needs " + " or ".join(STACKS[s][0] for s in needed)
+                         + ": " + "; ".join(pythons[s][1] for s in needed))
+    return pythons
 
 
 def figures_of(args):
     """The figures this run measures."""
-    if args.only:
-        return list(args.only)
-    return [f for f in FIGURES if args.current_python or f not in CURRENT]
+    return list(args.only or FIGURES)
 
 
 def child(part, args, *, out=None, export_dir=None, python=None, steps=None, window=None,
@@ -156,17 +191,25 @@ def run_side(side, args, out):
     fixed = how.get("size") == "fixed"
     steps = args.fixed_steps if fixed else args.steps
     window = f"{max(1, steps // 5)},{steps}" if fixed else args.window
-    python = args.current_python if how.get("stack") == "current" else None
+    python = args.pythons[how.get("stack", "compat")][0]
     return child(how["part"], args, out=out, python=python, steps=steps, window=window,
                  engine=how.get("engine"))
 
 
-def measure(args, workdir):
-    """Runs every needed side `repeats` times, interleaved (the order rotating from repeat to
-    repeat), then serving once. Returns ({side: [result, ...]} plus "serve"/"grpc" results,
-    the 1-minute load average before and after)."""
+def skipped_sides(args):
+    """{side: why} of the sides this run would measure but whose stack has no interpreter."""
     figures = figures_of(args)
-    sides = [s for s in SIDES if any(s in FIGURES[f] for f in figures)]
+    return {side: args.pythons[how.get("stack", "compat")][1] for side, how in SIDES.items()
+            if any(side in FIGURES[f] for f in figures) and not args.pythons[how.get("stack", "compat")][0]}
+
+
+def measure(args, workdir, skipped):
+    """Runs every needed side that can run `repeats` times, interleaved (the order rotating from
+    repeat to repeat), then serving once (`skipped` gains serve/grpc when they cannot run).
+    Returns ({side: [result, ...]} plus "serve"/"grpc" results, the 1-minute load average before
+    and after)."""
+    figures = figures_of(args)
+    sides = [s for s in SIDES if any(s in FIGURES[f] for f in figures) and s not in skipped]
     runs = {side: [] for side in sides}
     load = [os.getloadavg()[0]]
     for repeat in range(args.repeats):
@@ -175,13 +218,19 @@ def measure(args, workdir):
             result = run_side(side, args, os.path.join(workdir, f"{side}-{repeat}"))
             runs[side].append(result)
             _progress(side, repeat, result)
+    for serving in ("serve", "grpc"):
+        if serving in figures and "modelmaker" in skipped:
+            figures.remove(serving)
+            skipped[serving] = "it serves the modelmaker side's export: " + skipped["modelmaker"]
     if "serve" in figures:
         export_dir = runs["modelmaker"][-1]["export_dir"]
-        runs["serve"] = child("serve", args, export_dir=export_dir)
+        runs["serve"] = child("serve", args, export_dir=export_dir,
+                              python=args.pythons["compat"][0])
         if not runs["serve"].get("available"):
             print("bench: serving not measured: modelmaker has no `serve` verb yet", flush=True)
     if "grpc" in figures:
-        runs["grpc"] = child("grpc", args, export_dir=runs["modelmaker"][-1]["export_dir"])
+        runs["grpc"] = child("grpc", args, export_dir=runs["modelmaker"][-1]["export_dir"],
+                             python=args.pythons["compat"][0])
     return runs, load + [os.getloadavg()[0]]
 
 
@@ -198,8 +247,11 @@ def _progress(side, repeat, result):
 def main(argv=None):
     args = parse(sys.argv[1:] if argv is None else argv)
     workdir = args.workdir or tempfile.mkdtemp(prefix="modelmaker-bench-")
+    skipped = skipped_sides(args)
+    for side, why in skipped.items():
+        print(f"bench: skipped {side}: {why}", flush=True)
     try:
-        runs, load = measure(args, workdir)
+        runs, load = measure(args, workdir, skipped)
     finally:
         if not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -209,7 +261,8 @@ def main(argv=None):
     figs = report.figures(runs)
     figs.update(date=datetime.date.today().isoformat(), cpus=os.cpu_count(), gpu=None,
                 repeats=args.repeats, steps=args.steps, fixed_steps=args.fixed_steps,
-                quick=args.quick, load_avg=[round(v, 2) for v in load])
+                quick=args.quick, load_avg=[round(v, 2) for v in load], skipped=skipped,
+                pythons={stack: python for stack, (python, _) in args.pythons.items()})
     print(report.table(figs))
     print(json.dumps(figs), flush=True)
     return 0
