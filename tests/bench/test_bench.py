@@ -1,8 +1,10 @@
-"""The benchmark's plumbing: figures from fake results, the readiness wait against a loopback
-server, and `bench/run.py --quick` runs checking the JSON line's keys and types (all figures
-where tf.estimator imports; the current-TensorFlow figures with this interpreter as
---current_python, on either stack). Nothing here is timed: the figures of a quick run are
-meaningless and never asserted on, only that they are measured (positive numbers)."""
+"""The benchmark's plumbing: figures from fake results, which interpreter runs each stack, the
+readiness wait against a loopback server, and `bench/run.py --quick` runs checking the JSON line's
+keys and types (the one-process figures where tf.estimator imports; the current-TensorFlow figures
+with this interpreter as --current_python, on either stack; the mirrored and parameter_server
+figures of this interpreter's stack, the other stack's listed as skipped). Nothing here is timed:
+the figures of a quick run are meaningless and never asserted on, only that they are measured
+(positive numbers)."""
 
 import http.server
 import importlib.util
@@ -34,6 +36,9 @@ def _load(name):
 
 latency = _load("latency")
 report = _load("report")
+run = _load("run")
+stacks = _load("stacks")
+cluster_figures = _load("cluster_figures")
 
 
 def _job(wall, rate=None, accuracy=0.97, startup=5.0, **more):
@@ -117,6 +122,69 @@ def test_figures_read_grpc_and_batching_loads():
     assert "cnn_rps_batched" in report.table(figs)
 
 
+def test_cluster_rate_counts_every_trainer_after_its_first_step():
+    def trainer(done, first, last):
+        return {"steps_done": done, "first_step_time": first, "last_step_start_time": last}
+    # One process: the steps between its first step's end and its last step's start.
+    assert cluster_figures.cluster_rate([trainer(102, 10.0, 11.0)]) == (100.0, 1.0)
+    # Two trainers of one cluster: their steps over the span from the first to the last of them;
+    # a trainer that ran two steps or fewer (joined at the end) adds neither steps nor time.
+    rate, span = cluster_figures.cluster_rate(
+        [trainer(152, 10.0, 12.0), trainer(52, 11.0, 12.5), trainer(2, 40.0, 40.1), {"steps_done": 0}])
+    assert (rate, span) == (200 / 2.5, 2.5)
+    assert cluster_figures.cluster_rate([trainer(1, 1.0, 1.0), {}]) == (None, None)
+
+
+def test_cluster_figures_pair_repeats_per_case():
+    def job(rate, accuracy=0.97, **more):
+        return {"steps_per_s": rate, "accuracy": accuracy, **more}
+    runs = {"mirrored": [job(300.0, replica_steps_per_s=600.0), job(400.0, replica_steps_per_s=800.0)],
+            "engine_estimator_mirrored": [job(300.0), job(500.0)],
+            "current_mirrored": [job(150.0), job(300.0)],
+            "ps": [job(250.0, worker_share=0.5, worker_join_s=0.5)],
+            "engine_estimator_ps": [job(200.0, worker_share=0.0, worker_join_s=None)]}
+    figs = report.figures(runs)
+    assert set(cluster_figures.KEYS) <= set(figs)
+    assert figs["mirrored_steps_per_s"] == 350.0 and figs["mirrored_replica_steps_per_s"] == 700.0
+    assert figs["mirrored_engine_ratio"] == pytest.approx((1.0 + 0.8) / 2)
+    assert figs["mirrored_current_ratio"] == pytest.approx((0.5 + 0.75) / 2)
+    assert (figs["ps_engine_ratio"], figs["ps_worker_share"], figs["ps_worker_join_s"]) == (1.25, 0.5, 0.5)
+    assert figs["engine_estimator_ps_worker_share"] == 0.0
+    assert figs["engine_estimator_ps_worker_join_s"] is None  # the worker ran no step
+    assert figs["current_ps_steps_per_s"] is None and figs["ps_current_ratio"] is None
+    assert "engine_estimator_mirrored_replica_steps_per_s" in report.table(figs)
+
+
+@pytest.mark.parametrize("this, compat, current", [
+    (("2.15.1", True), "/tf2.15/python", "/bench/python"),    # run by TF 2.15: itself is compat
+    (("2.21.0", False), "/bench/python", "/current/python"),  # run by current TF: itself is current
+])
+def test_each_stack_gets_this_interpreter_or_the_flag(this, compat, current):
+    found = stacks.interpreters(compat_python=None, current_python=None, this=this,
+                                executable="/bench/python")
+    mine, other = ("compat", "current") if this[1] else ("current", "compat")
+    assert found[mine] == ("/bench/python", None)
+    assert found[other][0] is None
+    assert f"--{other}_python" in found[other][1] and f"TensorFlow {this[0]}" in found[other][1]
+    flags = stacks.interpreters(compat_python=compat, current_python=current, this=this,
+                                executable="/bench/python")
+    assert flags == {"compat": (compat, None), "current": (current, None)}
+
+
+def _fake_python(tmp_path, tensorflow, estimator):
+    """An executable that answers bench/stacks.py's probe as an interpreter with that stack would."""
+    path = tmp_path / "python"
+    answer = json.dumps({"tensorflow": tensorflow, "estimator": estimator})
+    path.write_text(f"#!/bin/sh\necho '{answer}'\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_stacks_probe_reads_an_interpreter_without_importing_tensorflow(tmp_path):
+    assert stacks.probe(sys.executable) == stacks.here()
+    assert stacks.probe(_fake_python(tmp_path, "2.15.1", True)) == ("2.15.1", True)
+
+
 def test_wait_ready_finds_the_model_name(tmp_path):
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
@@ -173,12 +241,15 @@ CURRENT_KEYS = ("current_e2e_vs_keras", "current_accuracy", "current_keras_accur
 @pytest.mark.skipif(not os.path.isdir(MNIST_10K), reason="needs ../shared/data/mnist-10k")
 @pytest.mark.skipif(not has_real_estimator(), reason="the Estimator sides need tf.estimator (TF <= 2.15)")
 def test_quick_run_prints_the_json_line_last(tmp_path):
-    figs, before = _quick_run(tmp_path)
+    # All the one-process figures of this stack (mirrored, ps and current: the tests below).
+    one_process = [f for f in run.FIGURES if f not in ("mirrored", "ps", "current", "current_floor")]
+    figs, before = _quick_run(tmp_path, *(f"--only={f}" for f in one_process))
     assert "train_overhead_ratio" in before  # the table came first
     _positive(figs, ("train_overhead_ratio", "e2e_vs_keras", "startup_s", "import_tf_s",
                      "accuracy", *ENGINE_KEYS))
     assert isinstance(figs["fixed_cost_excess_s"], float)  # either sign
-    assert figs["current_e2e_vs_keras"] is None  # no --current_python
+    assert figs["current_e2e_vs_keras"] is None  # not asked for
+    assert figs["skipped"] == {} and figs["pythons"] == {"compat": sys.executable, "current": None}
     assert figs["tf_version"] and len(figs["load_avg"]) == 2
     for key in ("serve_p50_ms", "serve_p99_ms", "inprocess_p50_ms"):
         assert figs[key] is None or isinstance(figs[key], float), key
@@ -196,8 +267,50 @@ def test_quick_current_figures_with_this_interpreter(tmp_path):
     assert figs["current_tf_version"] and figs["engine_e2e_speedup"] is None
 
 
-def test_current_figures_need_the_current_interpreter():
-    proc = subprocess.run([sys.executable, os.path.join(BENCH, "run.py"), "--only", "current",
+DISTRIBUTED_KEYS = {
+    "compat": ("mirrored_steps_per_s", "mirrored_replica_steps_per_s", "mirrored_accuracy",
+               "engine_estimator_mirrored_steps_per_s", "engine_estimator_mirrored_accuracy",
+               "mirrored_engine_ratio", "ps_steps_per_s", "ps_accuracy",
+               "engine_estimator_ps_steps_per_s", "engine_estimator_ps_accuracy", "ps_engine_ratio"),
+    "current": ("current_mirrored_steps_per_s", "current_mirrored_replica_steps_per_s",
+                "current_mirrored_accuracy", "current_ps_steps_per_s", "current_ps_accuracy"),
+}
+
+
+@pytest.mark.skipif(not os.path.isdir(MNIST_10K), reason="needs ../shared/data/mnist-10k")
+def test_quick_distributed_figures_of_this_stack_and_the_other_skipped(tmp_path):
+    mine, other = ("compat", "current") if has_real_estimator() else ("current", "compat")
+    figs, before = _quick_run(tmp_path, "--only", "mirrored", "--only", "ps",
+                              "--raw", str(tmp_path / "raw.json"))
+    _positive(figs, DISTRIBUTED_KEYS[mine])
+    assert all(figs[key] is None for key in DISTRIBUTED_KEYS[other])
+    assert figs["mirrored_current_ratio"] is None and figs["ps_current_ratio"] is None
+    skipped = {s for s in run.SIDES if (s.startswith("current_") == (other == "current"))
+               and s.endswith(("mirrored", "ps"))}
+    assert set(figs["skipped"]) == skipped
+    assert all(f"--{other}_python was not given" in why for why in figs["skipped"].values())
+    assert f"bench: skipped {sorted(skipped)[0]}: no {other} interpreter" in before
+    raw = json.loads((tmp_path / "raw.json").read_text())
+    for side, results in raw.items():
+        if side.endswith("mirrored"):  # train_max_steps counts replica steps: 30 over 2 replicas
+            assert [r["global_step"] for r in results] == [15], side
+        else:  # asynchronous: a global step per trainer batch, each trainer may overshoot by one
+            assert all(30 <= r["global_step"] <= 32 for r in results), side
+            assert sum(results[0]["steps_done"].values()) >= 30, side  # chief's and worker's
+
+
+def test_a_figure_without_its_interpreter_is_refused():
+    figure, flag = ("current", "--current_python") if has_real_estimator() else ("engine", "--compat_python")
+    proc = subprocess.run([sys.executable, os.path.join(BENCH, "run.py"), "--only", figure,
                            "--data", REPO], capture_output=True, text=True, timeout=60,
                           stdin=subprocess.DEVNULL)
-    assert proc.returncode == 2 and "--current_python" in proc.stderr
+    assert proc.returncode == 2 and f"--only {figure} needs {flag}" in proc.stderr, proc.stderr
+
+
+def test_compat_python_must_have_tensorflow_estimator(tmp_path):
+    python = _fake_python(tmp_path, "2.21.0", False)
+    proc = subprocess.run([sys.executable, os.path.join(BENCH, "run.py"), "--only", "ps",
+                           "--compat_python", python, "--data", REPO], capture_output=True,
+                          text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2, proc.stderr
+    assert f"--compat_python {python} has TensorFlow 2.21.0 without tensorflow-estimator" in proc.stderr
