@@ -16,8 +16,6 @@ import threading
 
 import pytest
 
-from modelmaker.estimator import has_real_estimator
-
 pytestmark = pytest.mark.slow  # every test here starts processes
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -39,6 +37,7 @@ report = _load("report")
 run = _load("run")
 stacks = _load("stacks")
 cluster_figures = _load("cluster_figures")
+COMPAT = stacks.here()[1]  # this interpreter has tensorflow-estimator: the bench's compat stack
 
 
 def _job(wall, rate=None, accuracy=0.97, startup=5.0, **more):
@@ -239,7 +238,7 @@ CURRENT_KEYS = ("current_e2e_vs_keras", "current_accuracy", "current_keras_accur
 
 
 @pytest.mark.skipif(not os.path.isdir(MNIST_10K), reason="needs ../shared/data/mnist-10k")
-@pytest.mark.skipif(not has_real_estimator(), reason="the Estimator sides need tf.estimator (TF <= 2.15)")
+@pytest.mark.skipif(not COMPAT, reason="the Estimator sides need tf.estimator (TF <= 2.15)")
 def test_quick_run_prints_the_json_line_last(tmp_path):
     # All the one-process figures of this stack (mirrored, ps and current: the tests below).
     one_process = [f for f in run.FIGURES if f not in ("mirrored", "ps", "current", "current_floor")]
@@ -279,7 +278,7 @@ DISTRIBUTED_KEYS = {
 
 @pytest.mark.skipif(not os.path.isdir(MNIST_10K), reason="needs ../shared/data/mnist-10k")
 def test_quick_distributed_figures_of_this_stack_and_the_other_skipped(tmp_path):
-    mine, other = ("compat", "current") if has_real_estimator() else ("current", "compat")
+    mine, other = ("compat", "current") if COMPAT else ("current", "compat")
     figs, before = _quick_run(tmp_path, "--only", "mirrored", "--only", "ps",
                               "--raw", str(tmp_path / "raw.json"))
     _positive(figs, DISTRIBUTED_KEYS[mine])
@@ -300,7 +299,7 @@ def test_quick_distributed_figures_of_this_stack_and_the_other_skipped(tmp_path)
 
 
 def test_a_figure_without_its_interpreter_is_refused():
-    figure, flag = ("current", "--current_python") if has_real_estimator() else ("engine", "--compat_python")
+    figure, flag = ("current", "--current_python") if COMPAT else ("engine", "--compat_python")
     proc = subprocess.run([sys.executable, os.path.join(BENCH, "run.py"), "--only", figure,
                            "--data", REPO], capture_output=True, text=True, timeout=60,
                           stdin=subprocess.DEVNULL)
