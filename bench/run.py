@@ -78,6 +78,7 @@ FIGURES = {
     "grpc": ("modelmaker",),
 }
 
+
 def parse(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", action="append", choices=sorted(FIGURES),
@@ -222,6 +223,7 @@ def measure(args, workdir, skipped):
         if serving in figures and "modelmaker" in skipped:
             figures.remove(serving)
             skipped[serving] = "it serves the modelmaker side's export: " + skipped["modelmaker"]
+            print(f"bench: skipped {serving}: {skipped[serving]}", flush=True)
     if "serve" in figures:
         export_dir = runs["modelmaker"][-1]["export_dir"]
         runs["serve"] = child("serve", args, export_dir=export_dir,
