@@ -17,8 +17,17 @@ pytestmark = pytest.mark.skipif(MAKE is None, reason="needs GNU make on PATH")
 COPIED = ["Makefile", "setup.py"] + sorted(n for n in os.listdir(REPO) if n.startswith("requirements"))
 # What the caller's make or shell could pass down and change the Makefile's choices.
 MAKE_VARIABLES = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "PYTHON", "PYTHON_COMPAT")
-WORKS = f'#!/bin/sh\nexec "{sys.executable}" "$@"\n'               # any Python 3.11-3.13: this one
 BROKEN = '#!/bin/sh\necho "pyenv: $(basename "$0"): command not found" >&2\nexit 127\n'  # a pyenv shim
+
+
+def python(*version):
+    """A stand-in interpreter of `version` for the Makefile's probes (`python -c CODE`): this Python, with
+    sys.version_info replaced, runs CODE (whatever Python runs the suite)."""
+    return (f"#!{sys.executable}\nimport sys\nsys.version_info = {version!r}\n"
+            "exec(sys.argv[sys.argv.index('-c') + 1])\n")
+
+
+WORKS = python(3, 12, 0)
 
 
 @pytest.fixture
@@ -51,7 +60,7 @@ def _ok(done):
 
 
 def test_the_newest_python_that_runs_makes_the_default_venv(checkout):
-    _pythons(checkout, python3_13=WORKS, python3_12=WORKS, python3_11=WORKS)
+    _pythons(checkout, python3_13=python(3, 13, 0), python3_12=python(3, 12, 1), python3_11=python(3, 11, 7))
     assert "python3.13 -m venv .venv" in _ok(_make(checkout, "-n", "venv"))
     _pythons(checkout, python3_13=BROKEN)  # a pyenv shim of a version that is not installed
     lines = _ok(_make(checkout, "-n", "test"))
@@ -74,19 +83,20 @@ def test_no_python_that_runs_is_a_clear_error_before_anything_is_made(checkout):
             "stack (current TensorFlow) needs one of them: install it, or run: make PYTHON=/path/to/python3.12 "
             "demo.") in done.stderr, done.stderr
     assert not (checkout / ".venv").exists()
-    done = _make(checkout, "venv", f"PYTHON={checkout / 'bin' / 'python3.12'}")
-    assert done.returncode == 2 and f"(PYTHON={checkout / 'bin' / 'python3.12'} does not start or is not " \
+    _pythons(checkout, old=python(3, 10, 14))
+    done = _make(checkout, "venv", f"PYTHON={checkout / 'bin' / 'old'}")
+    assert done.returncode == 2 and f"(PYTHON={checkout / 'bin' / 'old'} does not start or is not " \
                                    "Python 3.11-3.13)" in done.stderr, done.stderr
 
 
 def test_compat_runs_the_suite_on_the_tf2_15_venv_of_python3_11(checkout):
-    _pythons(checkout, python3_13=BROKEN, python3_11=WORKS)
+    _pythons(checkout, python3_13=BROKEN, python3_11=python(3, 11, 9))
     lines = _ok(_make(checkout, "-n", "test-compat"))
     assert "python3.11 -m venv .venv-tf2.15" in lines
     assert ".venv-tf2.15/bin/python -m pip install --quiet -e '.[test,estimator]'" in lines
     assert lines[-1] == ".venv-tf2.15/bin/python -m pytest -q tests"
     assert not any(".venv/" in line for line in lines), "the compatibility suite needs no default venv"
-    _pythons(checkout, python3_11=BROKEN)
+    _pythons(checkout, python3_11=python(3, 12, 0))  # a python3.11 that is not 3.11
     done = _make(checkout, "-n", "test-compat")
     assert done.returncode == 2 and ("python3.11 does not start or is not Python 3.11. The compatibility stack "
                                      "(TensorFlow 2.15 + tensorflow-estimator) needs Python 3.11") in done.stderr
