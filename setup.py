@@ -1,4 +1,4 @@
-"""Packaging for modelmaker: `pip install -e .[test]` from the repository root."""
+"""Packaging for modelmaker: `pip install -e '.[test,current]'` from the repository root (what `make venv` does)."""
 
 from setuptools import find_packages, setup
 
@@ -9,33 +9,34 @@ def _requirements(path):
         return [line.strip() for line in f if line.strip() and not line.startswith(("#", "-r"))]
 
 
-# The TensorFlow 2.15 stack, the default in this release: tf.estimator was removed in TensorFlow 2.16 and this is
-# the last stack that has it. The current stack's pins are in requirements-current.txt (the [current] extra).
-STACK_2_15 = [
-    "tensorflow==2.15.1",
-    "tensorflow-estimator==2.15.0",
-    # 2.15.1 matches TensorFlow 2.15.1 and keeps protobuf < 5 (pip check is clean).
-    "tensorflow-serving-api==2.15.1",
-    # tensorflow-metadata>=1.15 needs protobuf 5, which breaks TensorFlow 2.15.
-    "tensorflow-metadata<1.15",
+# The TensorFlow packages, in ranges that take both stacks: current TensorFlow (the default; pip picks the newest,
+# and the [current] extra pins requirements-current.txt) and TensorFlow 2.15 with tensorflow-estimator (the
+# [estimator] extra, requirements-tf2.15.txt). tf-keras provides the TF1 layers on TensorFlow without tf.estimator.
+CURRENT_STACK = [
+    "tensorflow>=2.15.1,<2.22",
+    "tf-keras>=2.15,<2.22",
+    "tensorflow-serving-api>=2.15.1,<2.22",
+    "tensorboard>=2.15,<2.22",
 ]
 
 
 setup(
     name="modelmaker",
     version="0.1.0",
-    description="Estimator-style training, export and serving for TensorFlow 2.15 and current TensorFlow",
+    description="Estimator-style training, export and serving for current TensorFlow and TensorFlow 2.15",
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
-    python_requires=">=3.9,<3.12",
+    python_requires=">=3.11,<3.14",
     packages=find_packages(include=["modelmaker", "modelmaker.*"]),
     include_package_data=True,
-    install_requires=_requirements("requirements-common.txt") + STACK_2_15,
+    install_requires=_requirements("requirements-common.txt") + CURRENT_STACK,
     extras_require={
         "test": _requirements("requirements-test.txt"),
-        # The current stack's pins. pip cannot combine them with install_requires' TensorFlow 2.15 pins, so
-        # `make venv-current` installs the package with --no-deps and `-r requirements-current.txt` beside it.
+        # The default stack's exact pins (`make venv`).
         "current": _requirements("requirements-current.txt"),
+        # The compatibility stack: TensorFlow 2.15 + tensorflow-estimator on Python 3.11 (`make venv-tf2.15`),
+        # for `engine: estimator` and the parity tests.
+        "estimator": _requirements("requirements-tf2.15.txt"),
     },
     entry_points={"console_scripts": ["modelmaker=modelmaker.commands.cli:main"]},
 )

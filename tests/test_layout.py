@@ -1,5 +1,6 @@
-"""The package's structure, enforced: no import cycle, tf.estimator only in the engine, the
-environment read at the edge, every train_url name defined once, the Layout in docs/contributing.md true."""
+"""The package's structure, enforced: no import cycle, tf.estimator only in the engine and the
+tensorflow-estimator package named in one module of it, the environment read at the edge, every
+train_url name defined once, the Layout in docs/contributing.md true."""
 
 import ast
 import os
@@ -8,12 +9,17 @@ import re
 import pytest
 
 from modelmaker import layout
+from modelmaker.engine.estimator import real
 from tests.conftest import REPO
 
 PACKAGE = os.path.join(REPO, "modelmaker")
 TEMPLATES = os.path.join(PACKAGE, "templates")   # user modules shipped as data, not modelmaker code
 ENGINE_DIRS = ("modelmaker/engine/", "modelmaker/estimator/")  # the tf.estimator names live here
 ENVIRONMENT_MODULES = ("modelmaker/environment.py",)
+# Where the tensorflow-estimator package may be named: the engine's one module for it, the packaging, the docs.
+REAL_ESTIMATOR_FILES = ("modelmaker/engine/estimator/real.py", "setup.py")
+REAL_ESTIMATOR_SUFFIXES = (".md",)
+NOT_SOURCES = ("__pycache__", "build", "dist", "output", "tmp")  # build outputs, run outputs, venvs (.venv*)
 
 
 def _modules():
@@ -100,10 +106,34 @@ def _references(tree):
 
 
 def test_tf_estimator_is_referenced_only_in_the_engine():
-    estimator = re.compile(r"^(tf|tensorflow)(\.compat\.v1)?\.estimator\b|^tensorflow_estimator\b")
+    estimator = re.compile(rf"^(tf|tensorflow)(\.compat\.v1)?\.estimator\b|^{real.PACKAGE}\b")
     outside = sorted({rel for rel, tree in MODULES.values() if not rel.startswith(ENGINE_DIRS)
                       for name in _references(tree) if estimator.match(name)})
     assert outside == [], "tf.estimator outside modelmaker/engine/: go through the Engine interface"
+
+
+def _repository_files():
+    """Paths (relative, /-separated) of the repository's own files: not .git, venvs or build outputs."""
+    for folder, dirs, files in os.walk(REPO):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") or d == ".ci")
+        dirs[:] = [d for d in dirs if d not in NOT_SOURCES and not d.endswith(".egg-info")]
+        for name in sorted(files):
+            yield os.path.relpath(os.path.join(folder, name), REPO).replace(os.sep, "/")
+
+
+def _names_real_estimator(rel):
+    with open(os.path.join(REPO, rel), "rb") as f:
+        return real.PACKAGE.encode() in f.read()
+
+
+def test_the_estimator_package_is_named_only_in_its_module_packaging_and_docs():
+    allowed = [rel for rel in _repository_files()
+               if rel in REAL_ESTIMATOR_FILES or rel.endswith(REAL_ESTIMATOR_SUFFIXES)
+               or re.fullmatch(r"requirements[^/]*\.txt", rel)]
+    naming = sorted(rel for rel in _repository_files() if rel not in allowed and _names_real_estimator(rel))
+    assert naming == [], (f"{real.PACKAGE} is named outside {REAL_ESTIMATOR_FILES[0]}: call its functions "
+                          "(has_real_estimator, api, is_real_estimator_object), or mark the test `estimator`")
+    assert _names_real_estimator(REAL_ESTIMATOR_FILES[0]), "the check looks for the package's import name"
 
 
 def test_the_environment_is_read_only_at_the_edge():

@@ -50,13 +50,13 @@ def choose(params, plan=None):
         one modelmaker's engine does not run yet where tensorflow-estimator does not import.
     """
     import tensorflow as tf
-    from modelmaker.estimator import has_real_estimator
+    from modelmaker.engine.estimator.real import has_real_estimator
     name = params["engine"]
     if name == ESTIMATOR and not has_real_estimator():
         raise ParamsError(
             f"`engine` is {name!r} (from {params.sources['engine']}), but tensorflow-estimator does not "
             f"import with TensorFlow {tf.__version__} (tf.estimator was removed in 2.16). Set engine to "
-            f"{MODELMAKER!r} (the default), or use the TensorFlow 2.15 stack (make venv).")
+            f"{MODELMAKER!r} (the default), or use the TensorFlow 2.15 stack (make venv-tf2.15).")
     if name == ESTIMATOR or runs_on_graph_engine(plan):
         return name, ""
     what = (f"TF_CONFIG cluster {plan.cluster.name}" if plan.cluster.is_distributed
@@ -67,7 +67,7 @@ def choose(params, plan=None):
         f"distributed training ({what}) is not supported on this TensorFlow yet (TensorFlow "
         f"{tf.__version__}): modelmaker's engine runs distribute none, mirrored "
         "(one machine) and parameter_server so far, and tf.estimator needs TensorFlow <= 2.15. Use the "
-        "TF 2.15 stack (make venv), or one of those.")
+        "TF 2.15 stack (make venv-tf2.15), or one of those.")
 
 
 def build(name=None, **kwargs):

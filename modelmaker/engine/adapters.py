@@ -23,7 +23,7 @@ _SPEC_NEEDS = {
     ModeKeys.PREDICT: ("predictions",),
 }
 
-# EstimatorSpec's own message for a field its mode needs: "Missing loss." (tensorflow_estimator
+# EstimatorSpec's own message for a field its mode needs: "Missing loss." (tf.estimator's
 # model_fn.py), "Missing loss: ..." (modelmaker.estimator).
 _SPEC_MISSING = re.compile(r"^Missing (loss|train_op|predictions)\b")
 

@@ -12,7 +12,8 @@ here: modelmaker runs the model_fn itself, and asking for them says so in one li
 from modelmaker.estimator import export
 from modelmaker.estimator.hooks import *  # noqa: F401,F403  (the hook classes, as tf.estimator has them)
 from modelmaker.estimator.hooks import __all__ as _HOOKS
-from modelmaker.estimator.install import has_real_estimator, install
+from modelmaker.engine.estimator.real import has_real_estimator
+from modelmaker.estimator.install import install
 from modelmaker.estimator.mode_keys import ModeKeys
 from modelmaker.estimator.spec import EstimatorSpec
 

@@ -4,25 +4,16 @@ On TensorFlow >= 2.16 it provides `modelmaker.estimator` as `tf.estimator` (for 
 `import tensorflow.compat.v1 as tf` and `from tensorflow.estimator import ...`), and the TF1 layer
 functions of tf-keras as `tf.compat.v1.layers` (TensorFlow's own are stubs under Keras 3) and
 `tf.compat.v1.nn.rnn_cell`. It does not set TF_USE_LEGACY_KERAS: `tf.keras` stays Keras 3.
-Where tensorflow-estimator imports (TensorFlow <= 2.15), it does nothing.
+Where tensorflow-estimator imports (TensorFlow <= 2.15: `has_real_estimator`), it does nothing.
 """
 
-import functools
 import importlib
 import sys
 
+from modelmaker.engine.estimator.real import has_real_estimator
+
 _V1_NAMES = ("tensorflow.compat.v1", "tensorflow._api.v2.compat.v1")
 _V2_NAMES = ("tensorflow.compat.v2", "tensorflow._api.v2.compat.v2")
-
-
-@functools.lru_cache(maxsize=None)  # a failed import is retried on every call otherwise
-def has_real_estimator():
-    """True where tensorflow-estimator imports, i.e. TensorFlow <= 2.15 (it fails to import on later ones)."""
-    try:
-        importlib.import_module("tensorflow_estimator")
-    except Exception:  # ImportError, or the ones its internal imports raise on TensorFlow >= 2.16
-        return False
-    return True
 
 
 def _legacy_keras():

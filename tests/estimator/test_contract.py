@@ -9,14 +9,14 @@ import pytest
 import tensorflow as tf
 
 from modelmaker import estimator as mm
+from modelmaker.engine.estimator import real
 
 _v1 = tf.compat.v1
 TRAIN, EVAL, PREDICT = mm.ModeKeys.TRAIN, mm.ModeKeys.EVAL, mm.ModeKeys.PREDICT
 
 
 def _real():
-    import tensorflow_estimator as tfe
-    return tfe.estimator
+    return real.api()
 
 
 needs_estimator = pytest.mark.estimator

@@ -1,4 +1,5 @@
-"""The built wheel works on its own: installed in a fresh venv, used from outside the repository."""
+"""The built wheel works on its own: installed in a fresh venv on the stack the suite runs on (`make test`: the
+default, current TensorFlow), its requirements met there, used from outside the repository."""
 
 import os
 import shutil
@@ -10,8 +11,9 @@ import pytest
 from .venvs import bare_venv, clean_env
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SOURCES = ("setup.py", "MANIFEST.in", "README.md", "requirements-common.txt", "requirements-current.txt",
-           "requirements-test.txt", "modelmaker")
+# What setup.py reads (every requirements file: install_requires and the extras) and the package.
+SOURCES = ("setup.py", "MANIFEST.in", "README.md", "modelmaker",
+           *sorted(n for n in os.listdir(REPO) if n.startswith("requirements") and n.endswith(".txt")))
 
 
 def _build_wheel(tmp_path):
@@ -48,6 +50,9 @@ def test_wheel_installs_inits_and_trains_outside_the_repository(tmp_path):
 
     where = _run([python, "-c", "import modelmaker; print(modelmaker.__file__)"], work).stdout.strip()
     assert where.startswith(str(venv)) and not where.startswith(REPO), where
+    # The wheel's install_requires accept this stack's TensorFlow, tf-keras, serving API and TensorBoard.
+    check = _run([sys.executable, "-m", "pip", "--python", python, "check", "--disable-pip-version-check"], work)
+    assert check.stdout.strip() == "No broken requirements found.", check.stdout
 
     modelmaker = str(venv / "bin" / "modelmaker")
     assert "init" in _run([modelmaker, "--help"], work).stdout

@@ -8,6 +8,7 @@ import inspect
 
 import tensorflow as tf
 
+from modelmaker.engine.estimator.real import is_real_estimator_object
 from modelmaker.estimator import EstimatorSpec, ModeKeys, export, metrics
 
 _v1 = tf.compat.v1
@@ -68,19 +69,14 @@ def input_tensors(input_fn, mode, params, config=None):
     return (*split(result), hooks)
 
 
-def _is_real_estimator(value, *names):
-    """True for an object of tf.estimator's classes `names` (where tensorflow-estimator imports)."""
-    return type(value).__name__ in names and type(value).__module__.startswith("tensorflow_estimator")
-
-
 def is_spec(value):
     """True for modelmaker's EstimatorSpec and tf.estimator's (where tensorflow-estimator imports)."""
-    return isinstance(value, EstimatorSpec) or _is_real_estimator(value, "EstimatorSpec")
+    return isinstance(value, EstimatorSpec) or is_real_estimator_object(value, "EstimatorSpec")
 
 
 def is_receiver(value):
     """True for a ServingInputReceiver or TensorServingInputReceiver, modelmaker's or tf.estimator's."""
-    return isinstance(value, _RECEIVERS) or _is_real_estimator(value, *(r.__name__ for r in _RECEIVERS))
+    return isinstance(value, _RECEIVERS) or is_real_estimator_object(value, *(r.__name__ for r in _RECEIVERS))
 
 
 def model_spec(model_fn, features, labels, mode, params, config=None):

@@ -105,8 +105,8 @@ def test_model_fn_config_answers_as_estimators_run_config(write_module, tmp_path
     assert graph["train"] == estimator_train
 
 
-def test_engine_estimator_without_tensorflow_estimator_is_a_one_line_error(monkeypatch, tmp_path):
-    monkeypatch.setattr("modelmaker.estimator.has_real_estimator", lambda: False)
+def test_engine_estimator_without_real_estimator_is_a_one_line_error(monkeypatch, tmp_path):
+    monkeypatch.setattr("modelmaker.engine.estimator.real.has_real_estimator", lambda: False)
     with pytest.raises(ParamsError) as error:
         modelmaker.fit(TINY, dict(FAST, engine="estimator"), train_url=str(tmp_path / "out"))
     message = str(error.value)
@@ -120,12 +120,12 @@ def test_engine_estimator_without_tensorflow_estimator_is_a_one_line_error(monke
 TWO_TRAINERS = {"cluster": {"chief": ["127.0.0.1:1"], "worker": ["127.0.0.1:2"]}, "task": {"type": "chief", "index": 0}}
 
 
-def test_distributed_runs_not_yet_on_the_engine_are_refused_without_tensorflow_estimator(monkeypatch, tmp_path):
-    monkeypatch.setattr("modelmaker.estimator.has_real_estimator", lambda: False)
+def test_distributed_runs_not_yet_on_the_engine_are_refused_without_real_estimator(monkeypatch, tmp_path):
+    monkeypatch.setattr("modelmaker.engine.estimator.real.has_real_estimator", lambda: False)
     monkeypatch.setenv("TF_CONFIG", json.dumps(TWO_TRAINERS))
     with pytest.raises(ParamsError, match=r"^distributed training \(TF_CONFIG cluster chief/0\) is not supported "
                                           r"on this TensorFlow yet \(TensorFlow [0-9.]+\): .* Use the TF 2.15 "
-                                          r"stack \(make venv\), or one of those\.$"):
+                                          r"stack \(make venv-tf2\.15\), or one of those\.$"):
         modelmaker.fit(TINY, dict(FAST, distribute="multi_worker_mirrored"), train_url=str(tmp_path / "out"))
     assert not os.path.exists(tmp_path / "out" / "params.json"), "refused before anything is written"
 
