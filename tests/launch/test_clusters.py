@@ -17,7 +17,7 @@ from modelmaker.commands import launch
 from tests.conftest import REPO, flags
 from tests.launch.test_launch import alive, started_pids
 
-pytestmark = pytest.mark.slow  # every test here starts a cluster of processes; `distributed` marks those not yet on modelmaker's engine
+pytestmark = pytest.mark.slow  # every test here starts a cluster of processes
 
 TOTAL = 40  # train_max_steps: replica steps over the whole cluster
 QUICK = {"train_max_steps": TOTAL, "save_checkpoints_steps": 10, "eval_steps": 2,
@@ -76,7 +76,6 @@ def test_parameter_servers_worker_and_evaluator(tiny, tmp_path, engine):
         assert json.loads((out_dir / marker).read_text())["reason"] == "finished"
 
 
-@pytest.mark.distributed  # not yet on modelmaker's engine: Estimator (TF 2.15)
 def test_multi_worker_mirrored_without_evaluator(tiny, tmp_path):
     out_dir = tmp_path / "mwms"
     code, output = launch_local("worker=1", tiny, out_dir)

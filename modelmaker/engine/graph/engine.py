@@ -22,9 +22,10 @@ from modelmaker.engine.graph.settings import RunSettings
 from modelmaker.engine.hooks.progress import StepCounter
 
 
-def settings(params, model_dir):
+def settings(params, model_dir, *, is_chief=True):
     """The `RunSettings` of a run's parameters: checkpoint and summary cadence, seed, and the session
-    config Estimator uses by default (soft placement, one meta-optimizer pass)."""
+    config Estimator uses by default (soft placement, one meta-optimizer pass); `is_chief` False for
+    a cluster's workers (they write no summaries)."""
     from tensorflow.core.protobuf import rewriter_config_pb2
     rewrite = rewriter_config_pb2.RewriterConfig(meta_optimizer_iterations=rewriter_config_pb2.RewriterConfig.ONE)
     return RunSettings(
@@ -33,7 +34,7 @@ def settings(params, model_dir):
         keep_checkpoint_max=params["keep_checkpoint_max"] or 0,
         save_summary_steps=params["save_summary_steps"] or 0,
         log_step_count_steps=None,  # the ProgressHook of hooks.assemble prints the progress lines
-        tf_random_seed=params["random_seed"], model_dir=model_dir,
+        tf_random_seed=params["random_seed"], model_dir=model_dir, is_chief=is_chief,
         session_config=tf.compat.v1.ConfigProto(
             allow_soft_placement=True, graph_options=tf.compat.v1.GraphOptions(rewrite_options=rewrite)))
 
@@ -50,7 +51,7 @@ class GraphEngine(base.Engine):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.settings = settings(self.params, self.model_dir)
+        self.settings = settings(self.params, self.model_dir, is_chief=not self.plan or self.plan.cluster.is_chief)
         self._warm_start = warm_start.source(self.params, self.model_dir, log=logs.info)
         self._between = None
 
@@ -87,12 +88,13 @@ class GraphEngine(base.Engine):
         return self.plan.strategy() if self.plan and self.plan.distribute == "mirrored" else None
 
     def _between_graph(self):
-        """This trainer task's server and placement under parameter_server (made once: one server per
-        process), or None."""
-        if not (self.plan and self.plan.distribute == "parameter_server"):
-            return None
-        if self._between is None:
-            self._between = between_graph.BetweenGraph(self.plan.cluster, log=logs.info)
+        """This trainer task's server, sessions and placement under parameter_server or
+        multi_worker_mirrored (made once: one server per process), or None."""
+        if self._between is None and self.plan and self.plan.distribute == "parameter_server":
+            self._between = between_graph.ParameterServers(self.plan.cluster, log=logs.info)
+        elif self._between is None and self.plan and self.plan.distribute == "multi_worker_mirrored":
+            self._between = between_graph.AllReduce(self.plan.cluster, gpus=len(self.plan.devices.gpus),
+                                                    log=logs.info)
         return self._between
 
     def evaluate(self, *, checkpoint=None, steps=base.EVAL_STEPS, hooks=()):

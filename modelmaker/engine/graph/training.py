@@ -40,7 +40,8 @@ def train(model_fn, input_fn, *, model_dir, params=None, settings=RunSettings(),
         model_dir initialises the matching trainable variables from it (tf.compat.v1.train.warm_start).
       strategy: a tf.compat.v1.distribute strategy to replicate the model_fn over (see `distributed`;
         one global step = one batch on each replica), or None: one replica.
-      between_graph: this trainer task's `between_graph.BetweenGraph`, or None: no cluster.
+      between_graph: this trainer task's `between_graph.TrainerTask` (its server, sessions, placement,
+        and under all-reduce its strategy, made here for this graph), or None: no cluster.
 
     Returns:
       The global step reached (the saved one when training was already past max_steps).
@@ -60,6 +61,7 @@ def train(model_fn, input_fn, *, model_dir, params=None, settings=RunSettings(),
                          f"max_steps {max_steps}.")
         return start
     settings = settings.in_dir(model_dir)
+    strategy = strategy or (between_graph.strategy() if between_graph else None)
     with tf.Graph().as_default(), _placement(strategy, between_graph):
         _v1.set_random_seed(settings.tf_random_seed)
         global_step, spec, input_hooks = _train_spec(model_fn, input_fn, params, settings, strategy)
@@ -79,8 +81,9 @@ def train(model_fn, input_fn, *, model_dir, params=None, settings=RunSettings(),
 @contextlib.contextmanager
 def _placement(strategy, between_graph):
     """Where the graph's ops go: the strategy's replicas, the ps tasks and this task, or the defaults."""
+    device_fn = between_graph.device_fn() if between_graph else None
     with (strategy.scope() if strategy else contextlib.nullcontext()), \
-            (_v1.device(between_graph.device_fn()) if between_graph else contextlib.nullcontext()):
+            (_v1.device(device_fn) if device_fn else contextlib.nullcontext()):
         yield
 
 
