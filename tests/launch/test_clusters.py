@@ -76,15 +76,26 @@ def test_parameter_servers_worker_and_evaluator(tiny, tmp_path, engine):
         assert json.loads((out_dir / marker).read_text())["reason"] == "finished"
 
 
-def test_multi_worker_mirrored_without_evaluator(tiny, tmp_path):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_multi_worker_mirrored_with_evaluator(tiny, tmp_path, engine):
     out_dir = tmp_path / "mwms"
-    code, output = launch_local("worker=1", tiny, out_dir)
+    code, output = launch_local("worker=1,evaluator=1", tiny, out_dir, engine=engine)
     assert code == 0, output
     result = check_outputs(out_dir, output)
     # Synchronous over 2 replicas: each global step is one batch on each worker.
     assert result["global_step"] == TOTAL // 2, output
-    assert "[worker/0] distribute multi_worker_mirrored" in output
-    assert not (out_dir / "tmp_worker_0").exists(), "the worker's scratch checkpoints are removed"
+    for task in ("chief/0", "worker/0"):
+        assert re.search(rf"^\[{task}\] distribute multi_worker_mirrored .* \| engine {engine}$", output, re.M), output
+        assert f"[{task}] train | step {TOTAL // 2}/{TOTAL // 2} |" in output, output
+    assert "[evaluator/0] evaluation at step" in output
+    assert "[evaluator/0] evaluator stopping: the chief is done (finished" in output, output
+    assert "[launch] all tasks finished" in output, "the worker and the evaluator ended on their own"
+    for marker in ("modelmaker_done.json", "modelmaker_done.worker_0.json"):  # chief, worker
+        assert json.loads((out_dir / marker).read_text())["reason"] == "finished"
+    # The worker writes nothing into model_dir (Estimator's scratch tmp_worker_0/ is removed).
+    assert not (out_dir / "tmp_worker_0").exists()
+    if engine == "modelmaker":
+        assert len(list(out_dir.glob("events.out.tfevents.*"))) == 1, sorted(os.listdir(out_dir))
 
 
 MIRRORED = textwrap.dedent("""
