@@ -1,7 +1,9 @@
-"""Provides `GraphEngine`: the `Engine` interface on modelmaker's own graph engine: one process (one
-replica, or with `distribute: mirrored` one replica per local device: `graph.distributed`), and the
-trainer tasks of a `parameter_server` cluster (`graph.between_graph`; in a cluster the chief trains
-only, the evaluator task evaluates, as with Estimator).
+"""Provides `GraphEngine`: the `Engine` interface on modelmaker's own graph engine, for every plan: one
+process (one replica, or with `distribute: mirrored` one replica per local device: `graph.distributed`),
+and the trainer tasks of a cluster (`graph.between_graph`: `ParameterServers` under parameter_server,
+`AllReduce` under multi_worker_mirrored; a chief alone under none or mirrored trains as one process).
+In a cluster the chief trains only and the evaluator task evaluates, as with Estimator; the evaluator
+builds no strategy.
 
 Each method builds one graph for its phase with the `modelmaker.engine.graph` functions, on the
 user's model_fn as every engine wraps it (`modelmaker.engine.adapters`: the contract checks, the
@@ -42,8 +44,7 @@ def settings(params, model_dir, *, is_chief=True):
 class GraphEngine(base.Engine):
     """The `Engine` on `modelmaker.engine.graph`; see `modelmaker.engine.base.Engine` for the contract.
 
-    The plans it runs: `modelmaker.engine.runs_on_graph_engine` (`choose` sends the others to
-    Estimator). A bad warm start source fails at construction, as with Estimator.
+    It runs every plan. A bad warm start source fails at construction, as with Estimator.
     """
 
     name = "modelmaker"

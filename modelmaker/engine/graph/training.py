@@ -38,10 +38,9 @@ def train(model_fn, input_fn, *, model_dir, params=None, settings=RunSettings(),
       hooks: extra SessionRunHooks on every step; saving_listeners: CheckpointSaverListeners.
       warm_start_from: (checkpoint prefix, variable-name regex): a run without a checkpoint in
         model_dir initialises the matching trainable variables from it (tf.compat.v1.train.warm_start).
-      strategy: a tf.compat.v1.distribute strategy to replicate the model_fn over (see `distributed`;
-        one global step = one batch on each replica), or None: one replica.
-      between_graph: this trainer task's `between_graph.TrainerTask` (its server, sessions, placement,
-        and under all-reduce its strategy, made here for this graph), or None: no cluster.
+      strategy: a tf.compat.v1.distribute strategy to replicate the model_fn over (see `distributed`; one
+        global step = one batch on each replica), or None: between_graph's (if any) or one replica.
+      between_graph: this cluster task's `between_graph.TrainerTask` (server, sessions, strategy), or None.
 
     Returns:
       The global step reached (the saved one when training was already past max_steps).
@@ -50,11 +49,7 @@ def train(model_fn, input_fn, *, model_dir, params=None, settings=RunSettings(),
       ValueError: both max_steps and steps, or one of them <= 0; a model_fn or input_fn that breaks the
         contract (see `calls`); tf.compat.v1.train.NanLossDuringTrainingError: the loss became NaN or Inf.
     """
-    if max_steps is not None and steps is not None:
-        raise ValueError(f"train: give max_steps ({max_steps}) or steps ({steps}), not both.")
-    for name, value in (("max_steps", max_steps), ("steps", steps)):
-        if value is not None and value <= 0:
-            raise ValueError(f"train: {name} must be > 0 or None, got {value}.")
+    _check_stops(max_steps, steps)
     start = latest_step(model_dir)
     if max_steps is not None and start >= max_steps:
         _v1.logging.info(f"Skipping training: the checkpoint in {model_dir} is at step {start} >= "
@@ -76,6 +71,14 @@ def train(model_fn, input_fn, *, model_dir, params=None, settings=RunSettings(),
         chief_hooks = [*_checkpoint_hooks(spec, scaffold, model_dir, settings, saving_listeners),
                        *spec.training_chief_hooks]
         return _run(spec, global_step, scaffold, model_dir, settings, worker_hooks, chief_hooks, between_graph)
+
+
+def _check_stops(max_steps, steps):
+    if max_steps is not None and steps is not None:
+        raise ValueError(f"train: give max_steps ({max_steps}) or steps ({steps}), not both.")
+    for name, value in (("max_steps", max_steps), ("steps", steps)):
+        if value is not None and value <= 0:
+            raise ValueError(f"train: {name} must be > 0 or None, got {value}.")
 
 
 @contextlib.contextmanager

@@ -1,6 +1,7 @@
 """`distribute: mirrored` on modelmaker's engine, over two logical CPUs (set before TensorFlow starts,
 so each run is a subprocess): `python -m modelmaker.train` trains one batch per replica per global
-step, resumes, evaluates and exports; `graph.train` with the strategy keeps the replicas equal.
+step, resumes, evaluates and exports; `graph.train` with the strategy keeps the replicas equal; and
+(TF 2.15) the engine's variables after mirrored training are Estimator's (the loss scaled as Estimator's).
 Runs on every stack (TF 2.15 and current TensorFlow)."""
 
 import json
