@@ -98,6 +98,18 @@ def test_multi_worker_mirrored_with_evaluator(tiny, tmp_path, engine):
         assert len(list(out_dir.glob("events.out.tfevents.*"))) == 1, sorted(os.listdir(out_dir))
 
 
+def test_multi_worker_mirrored_resumes_on_every_trainer(tiny, tmp_path):
+    """A rerun restores the newest checkpoint on the chief and on the worker (which, holding its own copy
+    of the variables, must start from the same values or wait for an initial broadcast that never comes)."""
+    out_dir = tmp_path / "mwms"
+    assert launch_local("worker=1", tiny, out_dir)[0] == 0
+    code, output = launch_local("worker=1", tiny, out_dir, train_max_steps=TOTAL + 20)
+    assert code == 0, output
+    assert f"[chief/0] resuming from step {TOTAL // 2}" in output, output
+    assert f"[worker/0] train | step {TOTAL // 2 + 10}/{TOTAL // 2 + 10} |" in output, output
+    assert check_outputs(out_dir, output)["global_step"] == TOTAL // 2 + 10
+
+
 MIRRORED = textwrap.dedent("""
     import sys, tensorflow as tf
     cpu = tf.config.list_physical_devices("CPU")[0]
