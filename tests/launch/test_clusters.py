@@ -1,6 +1,7 @@
-"""Real clusters on 127.0.0.1: parameter servers with an evaluator, multi-worker mirrored, and
-mirrored over two logical CPUs. Each asserts the final global step under the step rule
-(train_max_steps counts every replica's steps), the export, and that no process is left."""
+"""Real clusters on 127.0.0.1: parameter servers with an evaluator, multi-worker mirrored (with an
+evaluator; a resume), and mirrored over two logical CPUs (one process; a chief with an evaluator).
+Each asserts the final global step under the step rule (train_max_steps counts every replica's steps),
+the export, and that no process is left."""
 
 import io
 import json
@@ -132,3 +133,20 @@ def test_mirrored_on_two_logical_cpus(tiny, tmp_path, engine):
     assert result["global_step"] == TOTAL // 2, "two replicas per step"
     assert f"max_steps 20 = ceil(train_max_steps 40 / 2 replica(s)) | engine {engine}\n" in proc.stderr
     assert os.path.isfile(os.path.join(result["export_dir"], "saved_model.pb"))
+
+
+TWO_CPUS = os.path.join(REPO, "tests", "modules", "two_cpus.py")  # the tiny module on two logical CPUs
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_mirrored_on_two_logical_cpus_with_evaluator(tmp_path, engine):
+    out_dir = tmp_path / "mirrored"
+    code, output = launch_local("evaluator=1", TWO_CPUS, out_dir, distribute="mirrored", engine=engine)
+    assert code == 0, output
+    result = check_outputs(out_dir, output)
+    assert result["global_step"] == TOTAL // 2, "two replicas per step"
+    assert (f"[chief/0] distribute mirrored (MirroredStrategy: one replica per local GPU (per logical CPU when "
+            f"there is no GPU)) | chief/0 | max_steps 20 = ceil(train_max_steps 40 / 2 replica(s)) | engine {engine}"
+            in output), output
+    assert "[evaluator/0] evaluator stopping: the chief is done (finished" in output, output
+    assert "[launch] all tasks finished" in output, "the evaluator ended on its own"
