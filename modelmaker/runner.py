@@ -28,7 +28,7 @@ def run(*, user, params, data_path, model_dir, started, faults=None, cluster=clu
     `faults` (a `modelmaker.faults.Faults`) injects crashes for the fault-tolerance tests.
     `cluster` is this task's `cluster.tf_config.Cluster` (from TF_CONFIG).
     `remote` (a `storage.sync.TrainUrl`) mirrors `model_dir` to a remote train_url.
-    The `Engine` is the one `modelmaker.engine.choose` picks for the `engine` parameter and the plan.
+    The `Engine` is the one the `engine` parameter names (`modelmaker.engine.choose`).
     """
     plan, engine = _plan(user, params, cluster, data_path=data_path, model_dir=model_dir)
     trainer_args = dict(user=user, params=params, plan=plan, model_dir=model_dir, data_path=data_path)
@@ -78,9 +78,9 @@ def _plan(user, params, cluster, *, data_path, model_dir):
     evaluations would never end is refused here, before anything is written."""
     plan = strategies.plan(params["distribute"], cluster, strategies.local_devices(),
                            train_max_steps=params["train_max_steps"])
-    engine, why = engine_lib.choose(params, plan)
+    engine = engine_lib.choose(params)
     logs.info(f"modelmaker | user module {user.origin} | train_url {model_dir}")
-    logs.info(f"{plan.describe()} | engine {engine}{f' ({why})' if why else ''}")
+    logs.info(f"{plan.describe()} | engine {engine}")
     if plan.role in (cluster_lib.CHIEF, cluster_lib.EVALUATOR):
         inputs.refuse_endless_evaluation(params, returns.checked(user, params, training=False,
                                                                  data_path=data_path, plan=plan))

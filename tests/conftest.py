@@ -1,5 +1,5 @@
 """Shared test fixtures: a clean environment, the tiny user module, a CLI runner, a module writer;
-the skips of the `estimator` and `distributed` markers on TensorFlow without tf.estimator."""
+the skips of the `estimator` marker on TensorFlow without tf.estimator."""
 
 import os
 import subprocess
@@ -43,20 +43,18 @@ for _name in caller_variables(os.environ):
 
 
 ESTIMATOR_REASON = "needs tensorflow-estimator (TensorFlow <= 2.15), which does not import here"
-DISTRIBUTED_REASON = "distributed training on modelmaker's own engine arrives with issue 15"
 
 
 def pytest_collection_modifyitems(config, items):
-    """On TensorFlow without tf.estimator, skips the tests marked `estimator` or `distributed`, with the reason."""
-    marked = [item for item in items if item.get_closest_marker("estimator") or item.get_closest_marker("distributed")]
+    """On TensorFlow without tf.estimator, skips the tests marked `estimator`, with the reason."""
+    marked = [item for item in items if item.get_closest_marker("estimator")]
     if not marked:
         return
     from modelmaker.estimator import has_real_estimator  # imports TensorFlow: after the clean start above
     if has_real_estimator():
         return
     for item in marked:
-        reason = ESTIMATOR_REASON if item.get_closest_marker("estimator") else DISTRIBUTED_REASON
-        item.add_marker(pytest.mark.skip(reason=reason))
+        item.add_marker(pytest.mark.skip(reason=ESTIMATOR_REASON))
 
 
 @pytest.fixture(autouse=True)

@@ -6,9 +6,8 @@ warm start and checkpoints. `build` makes the one the `engine` parameter and the
     metrics = trainer.train_and_evaluate(max_steps=1000, after_evaluation=[...])
 
 Engines: `modelmaker` (the default; `graph/`, on every TensorFlow modelmaker runs on) and
-`estimator` (`estimator/`, tf.estimator: TensorFlow <= 2.15 only). The `engine` parameter chooses;
-a distributed plan modelmaker's engine does not run yet (`runs_on_graph_engine`) runs on Estimator
-where it exists (the start-up line says so), and is refused elsewhere.
+`estimator` (`estimator/`, tf.estimator: TensorFlow <= 2.15 only). The `engine` parameter chooses,
+for every plan: both engines run every `distribute` choice, with or without a TF_CONFIG cluster.
 """
 
 from modelmaker.engine.names import DEFAULT, ESTIMATOR, MODELMAKER
@@ -29,25 +28,14 @@ def _estimator():
 ENGINES = {MODELMAKER: _graph, ESTIMATOR: _estimator}  # keys: names.NAMES
 
 
-def runs_on_graph_engine(plan):
-    """True for a plan modelmaker's engine trains: one process with `distribute` none or mirrored
-    (several replicas in one graph: `graph.distributed`), or parameter_server (between-graph:
-    `graph.between_graph`). multi_worker_mirrored and clusters under none/mirrored: not yet (issue 15)."""
-    if plan is None or plan.distribute == "parameter_server":
-        return True
-    return not plan.cluster.is_distributed and plan.distribute in ("none", "mirrored")
-
-
-def choose(params, plan=None):
-    """(the engine's name, why it differs from the `engine` parameter: '' or a few words).
+def choose(params):
+    """The engine's name: the `engine` parameter's, whatever the plan (every engine runs every plan).
 
     Args:
       params: the `RunParams` (its `engine`).
-      plan: the task's `strategies.Plan`; None: one process.
 
     Raises:
-      ParamsError: `engine` is estimator where tensorflow-estimator does not import, or the plan is
-        one modelmaker's engine does not run yet where tensorflow-estimator does not import.
+      ParamsError: `engine` is estimator where tensorflow-estimator does not import.
     """
     import tensorflow as tf
     from modelmaker.engine.estimator.real import has_real_estimator
@@ -56,30 +44,20 @@ def choose(params, plan=None):
         raise ParamsError(
             f"`engine` is {name!r} (from {params.sources['engine']}), but tensorflow-estimator does not "
             f"import with TensorFlow {tf.__version__} (tf.estimator was removed in 2.16). Set engine to "
-            f"{MODELMAKER!r} (the default), or use the TensorFlow 2.15 stack (make venv-tf2.15).")
-    if name == ESTIMATOR or runs_on_graph_engine(plan):
-        return name, ""
-    what = (f"TF_CONFIG cluster {plan.cluster.name}" if plan.cluster.is_distributed
-            else f"distribute {plan.distribute!r}")
-    if has_real_estimator():
-        return ESTIMATOR, f"{what} is not yet on engine modelmaker: it runs on tf.estimator on this TensorFlow"
-    raise ParamsError(
-        f"distributed training ({what}) is not supported on this TensorFlow yet (TensorFlow "
-        f"{tf.__version__}): modelmaker's engine runs distribute none, mirrored "
-        "(one machine) and parameter_server so far, and tf.estimator needs TensorFlow <= 2.15. Use the "
-        "TF 2.15 stack (make venv-tf2.15), or one of those.")
+            f"{MODELMAKER!r} (the default), or use the TensorFlow 2.15 compatibility stack (make venv-tf2.15).")
+    return name
 
 
 def build(name=None, **kwargs):
     """A new `Engine` of implementation `name` (a key of `ENGINES`; None: `choose`'s for the params
-    and plan in kwargs); kwargs as `Engine`'s.
+    in kwargs); kwargs as `Engine`'s.
 
     Raises:
       ValueError: an unknown engine name (a bug: names come from this table).
       ParamsError: as `choose`.
     """
     if name is None:
-        name, _ = choose(kwargs["params"], kwargs.get("plan"))
+        name = choose(kwargs["params"])
     if name not in ENGINES:
         raise ValueError(f"unknown engine {name!r}; the engines are: {', '.join(ENGINES)}")
     return ENGINES[name]()(**kwargs)

@@ -139,7 +139,6 @@ VANISHING = os.path.join(os.path.dirname(os.path.abspath(__file__)), "vanishing.
 
 
 @pytest.mark.slow
-@pytest.mark.distributed
 def test_the_evaluator_goes_on_when_a_checkpoint_is_removed_before_it_is_read(tmp_path):
     out_dir, hold = tmp_path / "out", tmp_path / "hold"
     hold.touch()  # the chief waits after 15 batches until the evaluator has removed the checkpoints

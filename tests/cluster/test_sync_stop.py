@@ -15,7 +15,6 @@ NEVER_BETTER = {"metric": "accuracy", "mode": "max", "patience": 1, "min_delta":
 
 
 @pytest.mark.slow
-@pytest.mark.distributed
 def test_early_stopping_stops_every_synchronous_worker_at_the_same_step(tiny, tmp_path):
     out_dir = tmp_path / "mwms"
     # train_max_steps far away: only early stopping (the evaluator's second evaluation) ends

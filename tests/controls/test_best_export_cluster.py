@@ -12,7 +12,6 @@ MEETING = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 @pytest.mark.slow
-@pytest.mark.distributed
 def test_the_final_step_gets_one_best_export_when_the_evaluator_and_the_chief_both_evaluate_it(tmp_path):
     out_dir = tmp_path / "out"
     # The evaluator's start delay outlasts training: its one evaluation is of the final

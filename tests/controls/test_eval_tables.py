@@ -24,7 +24,6 @@ def test_a_run_with_three_evaluations_prints_three_tables(tmp_path, capfd):
     assert err.rstrip().endswith(f"TensorBoard: tensorboard --logdir {out}"), err
 
 
-@pytest.mark.distributed
 def test_the_evaluator_says_when_it_evaluated_fewer_checkpoints(tmp_path, capfd, monkeypatch):
     out = tmp_path / "out"
     assert train.main(["--user_module", TINY, "--train_url", str(out), "--train_max_steps=6",

@@ -32,7 +32,6 @@ def _exit_code(proc):
 
 
 @pytest.mark.slow
-@pytest.mark.distributed
 def test_sigterm_on_a_synchronous_worker_stops_both_tasks_after_one_step_saved_by_the_chief(tmp_path):
     out, hold = tmp_path / "out", tmp_path / "hold"
     hold.touch()  # both tasks wait in their input after 15 batches

@@ -1,6 +1,7 @@
-"""Real clusters on 127.0.0.1: parameter servers with an evaluator, multi-worker mirrored, and
-mirrored over two logical CPUs. Each asserts the final global step under the step rule
-(train_max_steps counts every replica's steps), the export, and that no process is left."""
+"""Real clusters on 127.0.0.1: parameter servers with an evaluator, multi-worker mirrored (with an
+evaluator; a resume), and mirrored over two logical CPUs (one process; a chief with an evaluator).
+Each asserts the final global step under the step rule (train_max_steps counts every replica's steps),
+the export, and that no process is left."""
 
 import io
 import json
@@ -17,7 +18,7 @@ from modelmaker.commands import launch
 from tests.conftest import REPO, flags
 from tests.launch.test_launch import alive, started_pids
 
-pytestmark = pytest.mark.slow  # every test here starts a cluster of processes; `distributed` marks those not yet on modelmaker's engine
+pytestmark = pytest.mark.slow  # every test here starts a cluster of processes
 
 TOTAL = 40  # train_max_steps: replica steps over the whole cluster
 QUICK = {"train_max_steps": TOTAL, "save_checkpoints_steps": 10, "eval_steps": 2,
@@ -76,16 +77,38 @@ def test_parameter_servers_worker_and_evaluator(tiny, tmp_path, engine):
         assert json.loads((out_dir / marker).read_text())["reason"] == "finished"
 
 
-@pytest.mark.distributed  # not yet on modelmaker's engine: Estimator (TF 2.15)
-def test_multi_worker_mirrored_without_evaluator(tiny, tmp_path):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_multi_worker_mirrored_with_evaluator(tiny, tmp_path, engine):
     out_dir = tmp_path / "mwms"
-    code, output = launch_local("worker=1", tiny, out_dir)
+    code, output = launch_local("worker=1,evaluator=1", tiny, out_dir, engine=engine)
     assert code == 0, output
     result = check_outputs(out_dir, output)
     # Synchronous over 2 replicas: each global step is one batch on each worker.
     assert result["global_step"] == TOTAL // 2, output
-    assert "[worker/0] distribute multi_worker_mirrored" in output
-    assert not (out_dir / "tmp_worker_0").exists(), "the worker's scratch checkpoints are removed"
+    for task in ("chief/0", "worker/0"):
+        assert re.search(rf"^\[{task}\] distribute multi_worker_mirrored .* \| engine {engine}$", output, re.M), output
+        assert f"[{task}] train | step {TOTAL // 2}/{TOTAL // 2} |" in output, output
+    assert "[evaluator/0] evaluation at step" in output
+    assert "[evaluator/0] evaluator stopping: the chief is done (finished" in output, output
+    assert "[launch] all tasks finished" in output, "the worker and the evaluator ended on their own"
+    for marker in ("modelmaker_done.json", "modelmaker_done.worker_0.json"):  # chief, worker
+        assert json.loads((out_dir / marker).read_text())["reason"] == "finished"
+    # The worker writes nothing into model_dir (Estimator's scratch tmp_worker_0/ is removed).
+    assert not (out_dir / "tmp_worker_0").exists()
+    if engine == "modelmaker":
+        assert len(list(out_dir.glob("events.out.tfevents.*"))) == 1, sorted(os.listdir(out_dir))
+
+
+def test_multi_worker_mirrored_resumes_on_every_trainer(tiny, tmp_path):
+    """A rerun restores the newest checkpoint on the chief and on the worker (which, holding its own copy
+    of the variables, must start from the same values or wait for an initial broadcast that never comes)."""
+    out_dir = tmp_path / "mwms"
+    assert launch_local("worker=1", tiny, out_dir)[0] == 0
+    code, output = launch_local("worker=1", tiny, out_dir, train_max_steps=TOTAL + 20)
+    assert code == 0, output
+    assert f"[chief/0] resuming from step {TOTAL // 2}" in output, output
+    assert f"[worker/0] train | step {TOTAL // 2 + 10}/{TOTAL // 2 + 10} |" in output, output
+    assert check_outputs(out_dir, output)["global_step"] == TOTAL // 2 + 10
 
 
 MIRRORED = textwrap.dedent("""
@@ -110,3 +133,20 @@ def test_mirrored_on_two_logical_cpus(tiny, tmp_path, engine):
     assert result["global_step"] == TOTAL // 2, "two replicas per step"
     assert f"max_steps 20 = ceil(train_max_steps 40 / 2 replica(s)) | engine {engine}\n" in proc.stderr
     assert os.path.isfile(os.path.join(result["export_dir"], "saved_model.pb"))
+
+
+TWO_CPUS = os.path.join(REPO, "tests", "modules", "two_cpus.py")  # the tiny module on two logical CPUs
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_mirrored_on_two_logical_cpus_with_evaluator(tmp_path, engine):
+    out_dir = tmp_path / "mirrored"
+    code, output = launch_local("evaluator=1", TWO_CPUS, out_dir, distribute="mirrored", engine=engine)
+    assert code == 0, output
+    result = check_outputs(out_dir, output)
+    assert result["global_step"] == TOTAL // 2, "two replicas per step"
+    assert (f"[chief/0] distribute mirrored (MirroredStrategy: one replica per local GPU (per logical CPU when "
+            f"there is no GPU)) | chief/0 | max_steps 20 = ceil(train_max_steps 40 / 2 replica(s)) | engine {engine}"
+            in output), output
+    assert "[evaluator/0] evaluator stopping: the chief is done (finished" in output, output
+    assert "[launch] all tasks finished" in output, "the evaluator ended on its own"

@@ -1,7 +1,9 @@
-"""Provides `GraphEngine`: the `Engine` interface on modelmaker's own graph engine: one process (one
-replica, or with `distribute: mirrored` one replica per local device: `graph.distributed`), and the
-trainer tasks of a `parameter_server` cluster (`graph.between_graph`; in a cluster the chief trains
-only, the evaluator task evaluates, as with Estimator).
+"""Provides `GraphEngine`: the `Engine` interface on modelmaker's own graph engine, for every plan: one
+process (one replica, or with `distribute: mirrored` one replica per local device: `graph.distributed`),
+and the trainer tasks of a cluster (`graph.between_graph`: `ParameterServers` under parameter_server,
+`AllReduce` under multi_worker_mirrored; a chief alone under none or mirrored trains as one process).
+In a cluster the chief trains only and the evaluator task evaluates, as with Estimator; the evaluator
+builds no strategy.
 
 Each method builds one graph for its phase with the `modelmaker.engine.graph` functions, on the
 user's model_fn as every engine wraps it (`modelmaker.engine.adapters`: the contract checks, the
@@ -22,9 +24,10 @@ from modelmaker.engine.graph.settings import RunSettings
 from modelmaker.engine.hooks.progress import StepCounter
 
 
-def settings(params, model_dir):
+def settings(params, model_dir, *, is_chief=True):
     """The `RunSettings` of a run's parameters: checkpoint and summary cadence, seed, and the session
-    config Estimator uses by default (soft placement, one meta-optimizer pass)."""
+    config Estimator uses by default (soft placement, one meta-optimizer pass); `is_chief` False for
+    a cluster's workers (they write no summaries)."""
     from tensorflow.core.protobuf import rewriter_config_pb2
     rewrite = rewriter_config_pb2.RewriterConfig(meta_optimizer_iterations=rewriter_config_pb2.RewriterConfig.ONE)
     return RunSettings(
@@ -33,7 +36,7 @@ def settings(params, model_dir):
         keep_checkpoint_max=params["keep_checkpoint_max"] or 0,
         save_summary_steps=params["save_summary_steps"] or 0,
         log_step_count_steps=None,  # the ProgressHook of hooks.assemble prints the progress lines
-        tf_random_seed=params["random_seed"], model_dir=model_dir,
+        tf_random_seed=params["random_seed"], model_dir=model_dir, is_chief=is_chief,
         session_config=tf.compat.v1.ConfigProto(
             allow_soft_placement=True, graph_options=tf.compat.v1.GraphOptions(rewrite_options=rewrite)))
 
@@ -41,8 +44,7 @@ def settings(params, model_dir):
 class GraphEngine(base.Engine):
     """The `Engine` on `modelmaker.engine.graph`; see `modelmaker.engine.base.Engine` for the contract.
 
-    The plans it runs: `modelmaker.engine.runs_on_graph_engine` (`choose` sends the others to
-    Estimator). A bad warm start source fails at construction, as with Estimator.
+    It runs every plan. A bad warm start source fails at construction, as with Estimator.
     """
 
     name = "modelmaker"
@@ -50,7 +52,7 @@ class GraphEngine(base.Engine):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.settings = settings(self.params, self.model_dir)
+        self.settings = settings(self.params, self.model_dir, is_chief=not self.plan or self.plan.cluster.is_chief)
         self._warm_start = warm_start.source(self.params, self.model_dir, log=logs.info)
         self._between = None
 
@@ -87,12 +89,13 @@ class GraphEngine(base.Engine):
         return self.plan.strategy() if self.plan and self.plan.distribute == "mirrored" else None
 
     def _between_graph(self):
-        """This trainer task's server and placement under parameter_server (made once: one server per
-        process), or None."""
-        if not (self.plan and self.plan.distribute == "parameter_server"):
-            return None
-        if self._between is None:
-            self._between = between_graph.BetweenGraph(self.plan.cluster, log=logs.info)
+        """This trainer task's server, sessions and placement under parameter_server or
+        multi_worker_mirrored (made once: one server per process), or None."""
+        if self._between is None and self.plan and self.plan.distribute == "parameter_server":
+            self._between = between_graph.ParameterServers(self.plan.cluster, log=logs.info)
+        elif self._between is None and self.plan and self.plan.distribute == "multi_worker_mirrored":
+            self._between = between_graph.AllReduce(self.plan.cluster, gpus=len(self.plan.devices.gpus),
+                                                    log=logs.info)
         return self._between
 
     def evaluate(self, *, checkpoint=None, steps=base.EVAL_STEPS, hooks=()):

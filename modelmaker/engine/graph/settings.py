@@ -1,8 +1,8 @@
 """`RunSettings`: how the graph engine runs a model (Estimator's RunConfig, minus the cluster).
 
-It is also the `config` a model_fn that takes one receives: besides its fields it answers what a
-one-process RunConfig answers (`is_chief` True, `task_type` 'worker', `task_id` 0,
-`num_ps_replicas` 0, `num_worker_replicas` 1, an empty `cluster_spec`, no `train_distribute`).
+It is also the `config` a model_fn that takes one receives: besides its fields (`is_chief` among them:
+False on a cluster's workers) it answers what a one-process RunConfig answers (`task_type` 'worker',
+`task_id` 0, `num_ps_replicas` 0, `num_worker_replicas` 1, an empty `cluster_spec`, no `train_distribute`).
 """
 
 import dataclasses
@@ -25,6 +25,7 @@ class RunSettings:
       tf_random_seed: graph-level random seed of every graph the engine builds.
       session_config: a tf.compat.v1.ConfigProto for every session.
       model_dir: the model directory (the graph functions fill it in when it is None).
+      is_chief: whether this task writes checkpoints and summaries (False on a cluster's workers).
     """
 
     save_checkpoints_steps: Optional[int] = None
@@ -36,9 +37,9 @@ class RunSettings:
     tf_random_seed: Optional[int] = None
     session_config: Any = None
     model_dir: Optional[str] = None
+    is_chief: bool = True
 
     # What a one-process RunConfig answers (a model_fn may read them from `config`).
-    is_chief = True
     task_type = "worker"
     task_id = 0
     num_ps_replicas = 0

@@ -38,9 +38,9 @@ def train(model_fn, input_fn, *, model_dir, params=None, settings=RunSettings(),
       hooks: extra SessionRunHooks on every step; saving_listeners: CheckpointSaverListeners.
       warm_start_from: (checkpoint prefix, variable-name regex): a run without a checkpoint in
         model_dir initialises the matching trainable variables from it (tf.compat.v1.train.warm_start).
-      strategy: a tf.compat.v1.distribute strategy to replicate the model_fn over (see `distributed`;
-        one global step = one batch on each replica), or None: one replica.
-      between_graph: this trainer task's `between_graph.BetweenGraph`, or None: no cluster.
+      strategy: a tf.compat.v1.distribute strategy to replicate the model_fn over (see `distributed`; one
+        global step = one batch on each replica), or None: between_graph's (if any) or one replica.
+      between_graph: this cluster task's `between_graph.TrainerTask` (server, sessions, strategy), or None.
 
     Returns:
       The global step reached (the saved one when training was already past max_steps).
@@ -49,17 +49,14 @@ def train(model_fn, input_fn, *, model_dir, params=None, settings=RunSettings(),
       ValueError: both max_steps and steps, or one of them <= 0; a model_fn or input_fn that breaks the
         contract (see `calls`); tf.compat.v1.train.NanLossDuringTrainingError: the loss became NaN or Inf.
     """
-    if max_steps is not None and steps is not None:
-        raise ValueError(f"train: give max_steps ({max_steps}) or steps ({steps}), not both.")
-    for name, value in (("max_steps", max_steps), ("steps", steps)):
-        if value is not None and value <= 0:
-            raise ValueError(f"train: {name} must be > 0 or None, got {value}.")
+    _check_stops(max_steps, steps)
     start = latest_step(model_dir)
     if max_steps is not None and start >= max_steps:
         _v1.logging.info(f"Skipping training: the checkpoint in {model_dir} is at step {start} >= "
                          f"max_steps {max_steps}.")
         return start
     settings = settings.in_dir(model_dir)
+    strategy = strategy or (between_graph.strategy() if between_graph else None)
     with tf.Graph().as_default(), _placement(strategy, between_graph):
         _v1.set_random_seed(settings.tf_random_seed)
         global_step, spec, input_hooks = _train_spec(model_fn, input_fn, params, settings, strategy)
@@ -76,11 +73,20 @@ def train(model_fn, input_fn, *, model_dir, params=None, settings=RunSettings(),
         return _run(spec, global_step, scaffold, model_dir, settings, worker_hooks, chief_hooks, between_graph)
 
 
+def _check_stops(max_steps, steps):
+    if max_steps is not None and steps is not None:
+        raise ValueError(f"train: give max_steps ({max_steps}) or steps ({steps}), not both.")
+    for name, value in (("max_steps", max_steps), ("steps", steps)):
+        if value is not None and value <= 0:
+            raise ValueError(f"train: {name} must be > 0 or None, got {value}.")
+
+
 @contextlib.contextmanager
 def _placement(strategy, between_graph):
     """Where the graph's ops go: the strategy's replicas, the ps tasks and this task, or the defaults."""
+    device_fn = between_graph.device_fn() if between_graph else None
     with (strategy.scope() if strategy else contextlib.nullcontext()), \
-            (_v1.device(between_graph.device_fn()) if between_graph else contextlib.nullcontext()):
+            (_v1.device(device_fn) if device_fn else contextlib.nullcontext()):
         yield
 
 

@@ -64,5 +64,7 @@ def test_the_chief_waits_for_a_late_worker_before_its_first_step(tmp_path):
     trained = re.search(r"^worker/0 ran (\d+) training steps", text["worker"], re.M)
     assert trained and int(trained.group(1)) > 0, text["worker"]
     result = json.load(open(os.path.join(out, "result.json")))
-    assert 40 <= result["global_step"] <= 41 and os.path.isfile(os.path.join(result["export_dir"], "saved_model.pb"))
+    # Asynchronous: each of the two trainers may run one batch past the step the other reached (as in
+    # tests/launch/test_clusters.py; 42 seen under load).
+    assert 40 <= result["global_step"] <= 42 and os.path.isfile(os.path.join(result["export_dir"], "saved_model.pb"))
     assert "ps 0 stopping: the chief is done (finished" in text["ps"], text["ps"]

@@ -1,6 +1,7 @@
 """`distribute: mirrored` on modelmaker's engine, over two logical CPUs (set before TensorFlow starts,
 so each run is a subprocess): `python -m modelmaker.train` trains one batch per replica per global
-step, resumes, evaluates and exports; `graph.train` with the strategy keeps the replicas equal.
+step, resumes, evaluates and exports; `graph.train` with the strategy keeps the replicas equal; and
+(TF 2.15) the engine's variables after mirrored training are Estimator's (the loss scaled as Estimator's).
 Runs on every stack (TF 2.15 and current TensorFlow)."""
 
 import json
@@ -85,3 +86,36 @@ def test_mirrored_replicas_stay_equal(tmp_path):
     seen = json.loads(proc.stdout.strip().splitlines()[-1])
     assert seen["replicas"] == 2 and seen["step"] == 6, seen
     assert len(seen["gaps"]) == 2 and all(gap == 0.0 for gap in seen["gaps"].values()), seen
+
+
+# modelmaker.fit on two logical CPUs with the engine sys.argv[3].
+FIT = LOGICAL_CPUS + textwrap.dedent("""
+    import modelmaker
+    modelmaker.fit(sys.argv[1], dict(distribute="mirrored", train_max_steps=40, save_checkpoints_steps=20,
+                                     eval_steps=1, random_seed=3, engine=sys.argv[3]), train_url=sys.argv[2])
+""")
+
+
+def _variables(model_dir):
+    import tensorflow as tf
+    reader = tf.train.load_checkpoint(model_dir)
+    return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()
+            if not name.startswith("global_step")}
+
+
+@pytest.mark.estimator
+def test_mirrored_training_matches_estimators_variables(tmp_path):
+    """Estimator has a tf.compat.v1 optimizer scale a mean loss by 1 / replicas (the all-reduce sums
+    the replicas' gradients); without that the engine's steps were twice as long."""
+    import numpy as np
+    trained = {}
+    for engine in ("modelmaker", "estimator"):
+        proc = run(FIT, TINY, str(tmp_path / engine), engine)
+        assert proc.returncode == 0, proc.stderr
+        assert json.load(open(tmp_path / engine / "result.json"))["global_step"] == 20
+        trained[engine] = _variables(str(tmp_path / engine))
+    assert sorted(trained["modelmaker"]) == sorted(trained["estimator"]) and trained["estimator"]
+    initial = _variables(str(tmp_path / "estimator" / "model.ckpt-0"))
+    for name, value in trained["estimator"].items():
+        assert not np.allclose(value, initial[name]), f"{name} trained"
+        np.testing.assert_allclose(trained["modelmaker"][name], value, rtol=1e-4, atol=1e-5, err_msg=name)

@@ -12,7 +12,6 @@ import pytest
 
 import modelmaker
 from modelmaker import api, engine
-from modelmaker.cluster import strategies, tf_config
 from modelmaker.errors import ParamsError
 from tests.conftest import FAST, TINY, flags, run_cli
 
@@ -117,40 +116,7 @@ def test_engine_estimator_without_real_estimator_is_a_one_line_error(monkeypatch
     assert not os.path.exists(tmp_path / "out" / "params.json"), "refused before anything is written"
 
 
-TWO_TRAINERS = {"cluster": {"chief": ["127.0.0.1:1"], "worker": ["127.0.0.1:2"]}, "task": {"type": "chief", "index": 0}}
-
-
-def test_distributed_runs_not_yet_on_the_engine_are_refused_without_real_estimator(monkeypatch, tmp_path):
-    monkeypatch.setattr("modelmaker.engine.estimator.real.has_real_estimator", lambda: False)
-    monkeypatch.setenv("TF_CONFIG", json.dumps(TWO_TRAINERS))
-    with pytest.raises(ParamsError, match=r"^distributed training \(TF_CONFIG cluster chief/0\) is not supported "
-                                          r"on this TensorFlow yet \(TensorFlow [0-9.]+\): .* Use the TF 2.15 "
-                                          r"stack \(make venv-tf2\.15\), or one of those\.$"):
-        modelmaker.fit(TINY, dict(FAST, distribute="multi_worker_mirrored"), train_url=str(tmp_path / "out"))
-    assert not os.path.exists(tmp_path / "out" / "params.json"), "refused before anything is written"
-
-
-def _plan(distribute, cluster=tf_config.LOCAL):
-    return strategies.plan(distribute, cluster, strategies.Devices(gpus=(), cpus=("/device:CPU:0",)),
-                           train_max_steps=10)
-
-
-def test_mirrored_and_parameter_servers_run_on_the_engine_parameters_choice():
-    params = api.to_run_params({})
-    assert engine.choose(params, _plan("mirrored")) == ("modelmaker", "")
-    with_ps = dict(TWO_TRAINERS, cluster=dict(TWO_TRAINERS["cluster"], ps=["127.0.0.1:3"]))
-    assert engine.choose(params, _plan("parameter_server", tf_config.parse(json.dumps(with_ps)))) == ("modelmaker", "")
-
-
-@pytest.mark.estimator
-def test_distributed_plans_not_yet_on_the_engine_run_on_estimator_and_say_so():
-    params = api.to_run_params({})
-    assert engine.choose(params, _plan("none")) == ("modelmaker", "")
-    assert engine.choose(params) == ("modelmaker", "")
-    cluster = tf_config.parse(json.dumps(TWO_TRAINERS))
-    assert engine.choose(params, _plan("multi_worker_mirrored", cluster)) == (
-        "estimator", "TF_CONFIG cluster chief/0 is not yet on engine modelmaker: it runs on tf.estimator on "
-                     "this TensorFlow")
-    assert engine.choose(api.to_run_params({"engine": "estimator"}), _plan("mirrored")) == ("estimator", "")
-    chosen = api.to_run_params({"engine": "estimator"})
-    assert engine.choose(chosen, _plan("none")) == ("estimator", "")
+@pytest.mark.parametrize("name", ["modelmaker", pytest.param("estimator", marks=pytest.mark.estimator)])
+def test_the_engine_parameter_chooses_for_every_plan(name):
+    assert engine.choose(api.to_run_params({"engine": name})) == name
+    assert engine.choose(api.to_run_params({})) == "modelmaker"
