@@ -10,10 +10,14 @@ else this interpreter for the stack it is, else none (its sides are skipped, wit
 """
 
 import importlib.metadata
-import importlib.util
 import json
+import os
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the repository
+
+from modelmaker.engine.estimator import real  # noqa: E402  (imports no TensorFlow)
 
 # stack -> the bench/run.py flag naming its interpreter, and an example of it.
 STACKS = {"compat": ("--compat_python", ".venv-tf2.15/bin/python"),
@@ -26,7 +30,7 @@ def here():
         version = importlib.metadata.version("tensorflow")
     except importlib.metadata.PackageNotFoundError:
         version = None
-    return version, importlib.util.find_spec("tensorflow_estimator") is not None
+    return version, real.installed()
 
 
 def probe(python):

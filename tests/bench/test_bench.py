@@ -306,7 +306,7 @@ def test_a_figure_without_its_interpreter_is_refused():
     assert proc.returncode == 2 and f"--only {figure} needs {flag}" in proc.stderr, proc.stderr
 
 
-def test_compat_python_must_have_tensorflow_estimator(tmp_path):
+def test_compat_python_must_have_the_estimator_package(tmp_path):
     python = _fake_python(tmp_path, "2.21.0", False)
     proc = subprocess.run([sys.executable, os.path.join(BENCH, "run.py"), "--only", "ps",
                            "--compat_python", python, "--data", REPO], capture_output=True,

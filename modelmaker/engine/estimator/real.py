@@ -8,8 +8,15 @@ stack (`pip install 'modelmaker[estimator]'`).
 
 import functools
 import importlib
+import importlib.util
 
 PACKAGE = "tensorflow_estimator"  # the import name of tensorflow-estimator
+
+
+def installed():
+    """True where tensorflow-estimator is installed, found without importing it (or TensorFlow): the
+    compatibility stack. It may still fail to import (`has_real_estimator`) beside TensorFlow >= 2.16."""
+    return importlib.util.find_spec(PACKAGE) is not None
 
 
 @functools.lru_cache(maxsize=None)  # a failed import is retried on every call otherwise
