@@ -88,8 +88,8 @@ DEFAULTS = {
     "engine": Key(
         engines.DEFAULT, str, choices=engines.NAMES,
         doc="What trains: modelmaker (its own engine on tf.compat.v1 graph mode, any TensorFlow) or "
-            "estimator (tf.estimator, TensorFlow <= 2.15 only). Distributed runs use estimator on "
-            "TensorFlow 2.15 and are refused on later ones for now."),
+            "estimator (tf.estimator, TensorFlow <= 2.15 only: the compatibility stack). Every "
+            "distribute choice runs on both."),
     # Distributed training (modelmaker/cluster/strategies.py holds the strategy table and its choices).
     "distribute": Key(
         "auto", str,
