@@ -91,11 +91,12 @@ class GraphEngine(base.Engine):
     def _between_graph(self):
         """This trainer task's server, sessions and placement under parameter_server or
         multi_worker_mirrored (made once: one server per process), or None."""
-        if self._between is None and self.plan and self.plan.distribute == "parameter_server":
-            self._between = between_graph.ParameterServers(self.plan.cluster, log=logs.info)
-        elif self._between is None and self.plan and self.plan.distribute == "multi_worker_mirrored":
-            self._between = between_graph.AllReduce(self.plan.cluster, gpus=len(self.plan.devices.gpus),
-                                                    log=logs.info)
+        if self._between is None and self.plan:
+            cluster, distribute = self.plan.cluster, self.plan.distribute
+            if distribute == "parameter_server":
+                self._between = between_graph.ParameterServers(cluster, log=logs.info)
+            elif distribute == "multi_worker_mirrored":
+                self._between = between_graph.AllReduce(cluster, gpus=len(self.plan.devices.gpus), log=logs.info)
         return self._between
 
     def evaluate(self, *, checkpoint=None, steps=base.EVAL_STEPS, hooks=()):
